@@ -1,0 +1,103 @@
+"""Seeded data splits: k-fold cross-validation grouped by subject, and train/val/test.
+
+Introduced in notebook 01. Grouping by subject keeps every image of one person (or every
+frame of one CK+ sequence) on the same side of a split, so a model is never tested on a
+face it was trained on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from fer_utils.data.dataset import SPLIT_NAMES
+
+
+def _as_groups(groups: Sequence[object] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the sorted unique groups and, per sample, the index of its group."""
+    arr = np.asarray(groups)
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"groups must be a non-empty 1-D sequence, got shape {arr.shape}")
+    return np.unique(arr, return_inverse=True)
+
+
+def _assign_groups(sizes: np.ndarray, targets: np.ndarray, seed: int) -> np.ndarray:
+    """Assign groups (in a seeded random order) to bins, filling the most under-full bin.
+
+    ``targets`` are the wanted bin sizes in samples. Returns the bin index of each group.
+    Greedy filling in a random order keeps bins close to their targets while the seed
+    alone decides which groups go where.
+    """
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(sizes))
+    filled = np.zeros(len(targets), dtype=float)
+    out = np.empty(len(sizes), dtype=np.int64)
+    for g in order:
+        deficit = (targets - filled) / np.maximum(targets, 1e-12)
+        b = int(np.argmax(deficit))
+        out[g] = b
+        filled[b] += sizes[g]
+    return out
+
+
+def subject_kfold(
+    groups: Sequence[object] | np.ndarray, n_splits: int = 10, seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """K-fold cross-validation folds in which no group (subject) spans train and test.
+
+    Introduced in notebook 01. Returns ``n_splits`` pairs ``(train_idx, test_idx)`` of
+    sample indices; every sample is in exactly one test fold, and folds hold about the
+    same number of samples. The same ``seed`` always gives the same folds.
+    """
+    uniq, inverse = _as_groups(groups)
+    if not 2 <= n_splits <= len(uniq):
+        raise ValueError(
+            f"n_splits={n_splits} must be between 2 and the number of groups ({len(uniq)})"
+        )
+    sizes = np.bincount(inverse)
+    targets = np.full(n_splits, len(inverse) / n_splits)
+    fold_of_group = _assign_groups(sizes, targets, seed)
+    fold_of_sample = fold_of_group[inverse]
+    all_idx = np.arange(len(inverse))
+    return [
+        (all_idx[fold_of_sample != k], all_idx[fold_of_sample == k]) for k in range(n_splits)
+    ]
+
+
+def train_val_test_split(
+    n: int,
+    fractions: tuple[float, float, float] = (0.6, 0.2, 0.2),
+    seed: int = 0,
+    groups: Sequence[object] | np.ndarray | None = None,
+) -> np.ndarray:
+    """A seeded split of ``n`` samples into ``"train"``, ``"val"`` and ``"test"``.
+
+    Introduced in notebook 01. Returns an array of ``n`` split names. With ``groups``
+    (e.g. subject ids), whole groups are assigned, so the fractions hold only roughly;
+    without, samples are shuffled and cut at the fractions exactly (rounded down for
+    val and test).
+    """
+    frac = np.asarray(fractions, dtype=float)
+    if frac.shape != (3,) or np.any(frac < 0) or not np.isclose(frac.sum(), 1.0):
+        raise ValueError(
+            f"fractions must be three non-negative numbers summing to 1, got {fractions}"
+        )
+    if n < 1:
+        raise ValueError(f"n must be at least 1, got {n}")
+    names = np.array(SPLIT_NAMES)
+    if groups is None:
+        rng = np.random.default_rng(seed)
+        perm = rng.permutation(n)
+        n_val = int(np.floor(frac[1] * n))
+        n_test = int(np.floor(frac[2] * n))
+        out = np.full(n, "train", dtype=object)
+        out[perm[:n_test]] = "test"
+        out[perm[n_test : n_test + n_val]] = "val"
+        return out.astype(str)
+    uniq, inverse = _as_groups(groups)
+    if len(inverse) != n:
+        raise ValueError(f"groups has {len(inverse)} entries, expected n={n}")
+    sizes = np.bincount(inverse)
+    bins = _assign_groups(sizes, frac * n, seed)
+    return names[bins[inverse]]

@@ -1,0 +1,78 @@
+"""Where a result came from: git commit, device, library versions, time.
+
+Introduced in notebook 01. Every results table and every run folder records this, so
+that any number in the repository can be traced back to the code and machine that made
+it.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+#: The repository root (the folder holding ``fer_utils/``).
+REPO_ROOT: Path = Path(__file__).resolve().parent.parent
+
+
+def git_commit(short: bool = False) -> str:
+    """The git commit of the repository, with ``+dirty`` when files differ from it.
+
+    Introduced in notebook 01. Returns ``"unknown"`` outside a git checkout.
+    """
+    try:
+        rev = subprocess.run(
+            ["git", "rev-parse", "--short" if short else "--verify", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return rev + ("+dirty" if dirty else "")
+
+
+def device_name() -> str:
+    """A short description of the compute device torch would use (GPU name or CPU).
+
+    Introduced in notebook 01.
+    """
+    import torch
+
+    if torch.cuda.is_available():
+        return f"cuda:{torch.cuda.get_device_name(0)}"
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        return "mps"
+    cpu = platform.processor() or platform.machine()
+    return f"cpu:{cpu} x{os.cpu_count()} threads={torch.get_num_threads()}"
+
+
+def run_info() -> dict[str, Any]:
+    """A dictionary describing this run: time, git commit, device and versions.
+
+    Introduced in notebook 01; stored next to every result file.
+    """
+    import numpy
+    import torch
+
+    return {
+        "time_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "git_commit": git_commit(),
+        "device": device_name(),
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+    }

@@ -101,8 +101,9 @@ def class_bars(ds: FERDataset, reference: dict[str, float] | None = None) -> Fig
 def distribution_histograms(ds: FERDataset) -> Figure:
     """How mixed the labels are: dominant probability, entropy, and the raw votes.
 
-    Introduced in notebook 01. Needs ``ds.distributions``; the third panel shows
-    ``ds.votes`` per column when the dataset has them.
+    Introduced in notebook 01. Needs ``ds.distributions``. When the dataset has
+    ``votes``, a third panel shows annotator agreement (vote counts) or the spread of
+    each column (mean ratings, as in JAFFE).
     """
     if ds.distributions is None:
         raise ValueError(f"{ds.name} has no label distributions")
@@ -117,12 +118,18 @@ def distribution_histograms(ds: FERDataset) -> Figure:
     if ds.votes is not None:
         votes = ds.votes.numpy()
         names = ds.vote_names or tuple(f"v{i}" for i in range(votes.shape[1]))
-        axes[2].boxplot([votes[:, j] for j in range(votes.shape[1])])
-        axes[2].set_xticks(
-            range(1, len(names) + 1), [ABBREVIATIONS.get(n, n[:3]) for n in names], rotation=45
-        )
-        axes[2].set_ylabel("votes or rating per image")
-        axes[2].set_title("raw votes / ratings per column")
+        if np.allclose(votes, np.round(votes)):  # annotator counts: how many agree?
+            top = votes.max(axis=1).astype(int)
+            axes[2].bar(*np.unique(top, return_counts=True), color="tab:purple")
+            axes[2].set_xlabel("votes for the most-voted label")
+            axes[2].set_title(f"annotator agreement ({int(votes.sum(axis=1).max())} votes)")
+        else:  # mean ratings: their spread per column
+            axes[2].boxplot([votes[:, j] for j in range(votes.shape[1])])
+            axes[2].set_xticks(
+                range(1, len(names) + 1), [ABBREVIATIONS.get(n, n[:3]) for n in names]
+            )
+            axes[2].set_ylabel("mean rating")
+            axes[2].set_title("ratings per emotion")
     fig.suptitle(f"{ds.name}: label distributions")
     fig.tight_layout()
     return fig

@@ -1,0 +1,210 @@
+"""MixFeature: wheel-guided feature mixing (Algorithm 1) and its loss (Eqs. 5-8).
+
+Introduced in notebook 03 (MixFeature synthesis); notebook 04 trains with it.
+
+Within a mini-batch of ``p`` feature vectors, :func:`synthesize` draws ``m = floor(p / K)``
+groups of ``K`` distinct samples, picks a primary emotion per group, weighs each member
+by ``a = softmax(-d)`` (``d``: wheel distance from the member's label to the primary
+emotion, see :mod:`fer_utils.wheel`) and returns the mixed features with their mixed
+target distributions. :func:`mixfeature_loss` combines the usual cross-entropy on the
+original samples with an entropy-weighted KL divergence on the synthesized ones.
+
+A training step then reads::
+
+    feats = model.features(x)
+    logits = model.head(feats)
+    mb = synthesize(feats, y, k, distances, generator)
+    loss, parts = mixfeature_loss(logits, y, model.head(mb.features), mb.targets, lam)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+
+@dataclass
+class MixedBatch:
+    """The output of :func:`synthesize` (Algorithm 1) for one mini-batch.
+
+    Introduced in notebook 03. ``m`` is the number of groups, ``K`` the group size,
+    ``D`` the feature size and ``C`` the number of classes.
+
+    Attributes:
+        features: ``m x D`` mixed features ``sum_i a_i v_i`` (differentiable in ``v``).
+        targets: ``m x C`` float32 target distributions ``sum_i a_i onehot(y_i)``.
+        groups: ``m x K`` long indices into the batch of each group's members.
+        primary: ``m`` long primary emotion (class index) of each group.
+        weights: ``m x K`` float32 mixing weights ``a`` (each row sums to 1).
+    """
+
+    features: torch.Tensor
+    targets: torch.Tensor
+    groups: torch.Tensor
+    primary: torch.Tensor
+    weights: torch.Tensor
+
+
+def _check_synthesis_inputs(
+    features: torch.Tensor, labels: torch.Tensor, k: int, distances: torch.Tensor
+) -> None:
+    """Raise ``ValueError`` naming the parameter when an input of :func:`synthesize` is off."""
+    if features.ndim != 2:
+        raise ValueError(f"features must be p x D, got shape {tuple(features.shape)}")
+    p = features.shape[0]
+    if labels.ndim != 1 or labels.shape[0] != p:
+        raise ValueError(
+            f"labels must be a vector of p = {p} class indices, got shape {tuple(labels.shape)}"
+        )
+    if labels.dtype.is_floating_point or labels.dtype == torch.bool:
+        raise ValueError(f"labels must be integer class indices, got dtype {labels.dtype}")
+    if isinstance(k, bool) or not isinstance(k, int) or not 2 <= k <= p:
+        raise ValueError(f"k (group size) must be an integer in [2, batch size {p}], got {k!r}")
+    if distances.ndim != 2 or distances.shape[0] != distances.shape[1]:
+        raise ValueError(
+            f"distances must be a square C x C matrix, got shape {tuple(distances.shape)}"
+        )
+    # One small device sync when labels live on a GPU.
+    lo, hi = torch.stack(torch.aminmax(labels)).tolist()
+    n_classes = distances.shape[0]
+    if lo < 0 or hi >= n_classes:
+        raise ValueError(
+            f"labels must lie in [0, {n_classes - 1}] (distances is {n_classes} x "
+            f"{n_classes}), got values from {lo} to {hi}"
+        )
+
+
+def _draw_groups(
+    p: int, k: int, generator: torch.Generator | None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Draw the groups and each group's primary member, on the CPU.
+
+    Returns ``(groups, pick)``: ``groups`` is ``m x K``, the first ``m * K`` entries of a
+    random permutation of ``0..p-1`` (so members are distinct, with no sample in two
+    groups); ``pick`` is ``m``, the column of each group's primary member.
+    """
+    m = p // k
+    perm = torch.randperm(p, generator=generator)
+    groups = perm[: m * k].view(m, k)
+    pick = torch.randint(0, k, (m,), generator=generator)
+    return groups, pick
+
+
+def synthesize(
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    k: int,
+    distances: torch.Tensor,
+    generator: torch.Generator | None = None,
+) -> MixedBatch:
+    """Algorithm 1 of paper A: ``floor(p / k)`` mixed features and their target distributions.
+
+    Introduced in notebook 03. ``features`` is ``p x D``, ``labels`` ``p`` class indices
+    into the rows of the ``C x C`` wheel ``distances`` (from
+    :func:`fer_utils.wheel.distance_matrix`). For each group of ``k`` distinct samples:
+
+    1. the primary emotion is the label of one member picked uniformly at random. This is
+       our reading of "chosen uniformly at random among the K samples' labels": a label
+       carried by two members is twice as likely to be primary as one carried by one;
+    2. ``d_i`` = distance(label of member ``i``, primary emotion), ``a = softmax(-d)``;
+    3. mixed feature ``sum_i a_i v_i``, target ``sum_i a_i onehot(y_i)``.
+
+    There are ``m = floor(p / k)`` groups (paper A's Eq. 4 misprints ``m = v / K``: SPEC
+    5.3); the ``p - m * k`` samples left over sit this step out of the mixing (they still
+    count in the cross-entropy term).
+    Randomness comes only from ``generator`` (a CPU ``torch.Generator``; ``None`` uses
+    torch's global generator): first a permutation of the batch, then the primary member
+    of each group. The indices are drawn on the CPU and moved to the features' device, so
+    a seed gives the same groups on CPU and GPU. All groups are handled at once (no Python
+    loop). Gradients flow into ``features``; the weights depend on labels only.
+    """
+    if generator is not None and generator.device.type != "cpu":
+        raise ValueError(
+            f"generator must be a CPU torch.Generator (got one on {generator.device}) so "
+            "that a seed draws the same groups on every device"
+        )
+    _check_synthesis_inputs(features, labels, k, distances)
+    device = features.device
+    groups, pick = _draw_groups(features.shape[0], k, generator)
+    groups = groups.to(device, non_blocking=True)
+    pick = pick.to(device, non_blocking=True)
+    distances = distances.to(device=device, dtype=torch.float32)
+    labels = labels.to(device)
+
+    m = groups.shape[0]
+    member_labels = labels[groups]  # m x K
+    primary = member_labels.gather(1, pick.unsqueeze(1)).squeeze(1)  # m
+    d = distances[member_labels, primary.unsqueeze(1)]  # m x K
+    weights = torch.softmax(-d, dim=1)  # Eq. 3
+    members = features.index_select(0, groups.reshape(-1)).view(m, k, -1)  # m x K x D
+    # sum_i a_i v_i for every group at once: (m x 1 x K) @ (m x K x D) -> m x D
+    mixed = torch.bmm(weights.to(features.dtype).unsqueeze(1), members).squeeze(1)
+    targets = torch.zeros(m, distances.shape[0], device=device)
+    targets.scatter_add_(1, member_labels, weights)  # sum_i a_i onehot(y_i)
+    return MixedBatch(mixed, targets, groups, primary, weights)
+
+
+def entropy(p: torch.Tensor) -> torch.Tensor:
+    """Shannon entropy in nats of each row of ``p``, with ``0 log 0 = 0``.
+
+    Introduced in notebook 03: ``beta_i`` of Eq. 7, the weight of synthesized sample ``i``
+    in the KL term. A one-hot row has entropy 0.
+    """
+    return torch.special.entr(p).sum(dim=-1)
+
+
+def kl_divergence(target: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """Per-row ``KL(target || softmax(logits))`` in nats, with ``0 log 0 = 0``.
+
+    Introduced in notebook 03 (Eq. 6, with the paper's stray minus sign dropped: SPEC
+    5.3). Computed from ``log_softmax`` so that large logits do not overflow; entries
+    where ``target`` is 0 contribute nothing. Always ``>= 0``.
+    """
+    log_q = F.log_softmax(logits, dim=-1)
+    return -entropy(target) - (target * log_q).sum(dim=-1)
+
+
+def mixfeature_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    mixed_logits: torch.Tensor,
+    targets: torch.Tensor,
+    lam: float = 0.5,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """MixFeature loss ``lam * CE + (1 - lam) * mean_i(beta_i * KL(t_i || q_i))`` (Eqs. 5-8).
+
+    Introduced in notebook 03. ``logits`` (``p x C``) and ``labels`` are the original
+    samples; ``mixed_logits`` (``m x C``) are the classifier head applied to
+    :attr:`MixedBatch.features` and ``targets`` the matching :attr:`MixedBatch.targets`.
+    ``beta_i`` is the entropy of ``t_i``, so a group whose members all share one label
+    (one-hot target, ``beta = 0``) adds nothing to the KL term, and the more evenly a
+    target spreads, the more it counts. ``lam`` defaults to 0.5 (not given in the paper:
+    SPEC 5.2). Returns the loss and ``{"ce", "kl", "loss"}`` as plain floats (``kl`` is the
+    weighted term ``mean_i beta_i KL_i``), read with a single device sync.
+    """
+    if not 0.0 <= lam <= 1.0:
+        raise ValueError(f"lam must lie in [0, 1], got {lam!r}")
+    if logits.ndim != 2 or labels.shape != logits.shape[:1]:
+        raise ValueError(
+            f"logits must be p x C with labels of length p, got logits "
+            f"{tuple(logits.shape)} and labels {tuple(labels.shape)}"
+        )
+    if mixed_logits.ndim != 2 or mixed_logits.shape != targets.shape or len(targets) == 0:
+        raise ValueError(
+            f"mixed_logits and targets must both be m x C with m >= 1, got mixed_logits "
+            f"{tuple(mixed_logits.shape)} and targets {tuple(targets.shape)}"
+        )
+    if mixed_logits.shape[1] != logits.shape[1]:
+        raise ValueError(
+            f"mixed_logits must have C = {logits.shape[1]} columns like logits, "
+            f"got {mixed_logits.shape[1]}"
+        )
+    targets = targets.float()  # the KL term in float32, also under mixed precision
+    ce = F.cross_entropy(logits, labels)
+    beta = entropy(targets)
+    kl = (beta * kl_divergence(targets, mixed_logits.float())).mean()
+    loss = lam * ce + (1.0 - lam) * kl
+    ce_value, kl_value, loss_value = torch.stack([ce, kl, loss]).detach().float().tolist()
+    return loss, {"ce": ce_value, "kl": kl_value, "loss": loss_value}

@@ -73,8 +73,15 @@ def extreme_weights(n: int) -> np.ndarray:
 def test_same_seed_gives_identical_arrays() -> None:
     a = generate_faces(n=40, image_size=40, difficulty=0.8, seed=5)
     b = generate_faces(n=40, image_size=40, difficulty=0.8, seed=5)
-    for field in ("images", "labels", "distributions", "votes", "multilabels", "landmarks",
-                  "subjects"):
+    for field in (
+        "images",
+        "labels",
+        "distributions",
+        "votes",
+        "multilabels",
+        "landmarks",
+        "subjects",
+    ):
         np.testing.assert_array_equal(getattr(a, field), getattr(b, field), err_msg=field)
     assert a.params == b.params
 
@@ -174,8 +181,9 @@ def test_landmarks_inside_the_image_at_difficulty_one(size: int) -> None:
 @pytest.mark.parametrize("size", [32, 64])
 def test_landmarks_inside_the_image_at_extreme_pose_face_and_expression(size: int) -> None:
     n = 64
-    _, landmarks = render_faces(extreme_weights(n), extreme_identities(), size,
-                                pose=extreme_poses(n))
+    _, landmarks = render_faces(
+        extreme_weights(n), extreme_identities(), size, pose=extreme_poses(n)
+    )
     assert np.all(landmarks >= 0) and np.all(landmarks <= size - 1)
 
 
@@ -224,8 +232,12 @@ def test_ferplus_imbalance_matches_the_shares() -> None:
 
 def test_explicit_weights_renormalised_over_the_classes() -> None:
     out = generate_faces(
-        n=300, image_size=32, classes=("happiness", "sadness"), imbalance=[3.0, 1.0],
-        difficulty=0.0, seed=11,
+        n=300,
+        image_size=32,
+        classes=("happiness", "sadness"),
+        imbalance=[3.0, 1.0],
+        difficulty=0.0,
+        seed=11,
     )
     assert np.mean(out.labels == 0) == pytest.approx(0.75, abs=0.1)
 

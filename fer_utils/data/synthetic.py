@@ -275,7 +275,6 @@ _Geometry = dict[str, np.ndarray]
 _Box = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-
 def _face_geometry(expression: np.ndarray, identity: np.ndarray) -> _Geometry:
     """Positions and sizes of every facial part, in canonical units, one entry per image.
 

@@ -1,0 +1,306 @@
+"""Evaluation protocols: which images train, select and test, and one results row per run.
+
+Introduced in notebook 04 (training). Paper A evaluates JAFFE and CK+ by 10-fold
+cross-validation and FER+ on its official split; its JAFFE accuracies are all multiples
+of 1/45, which fits one 45-image test split better (SPEC 5.5), so both are offered:
+
+* :func:`kfold_protocol`: folds grouped by subject (no person in both training and test
+  data); from each training fold a subject-grouped validation part (``val_fraction``,
+  10 % by default, at least one subject) is held out for model selection.
+* :func:`holdout_protocol`: one seeded test split of exactly ``test_size`` (45) images.
+  Images are grouped by (subject, expression): JAFFE has about three near-identical
+  repetitions of each posed expression, and those always stay on one side of the split,
+  so a test image never has a near-twin in training. Subjects themselves are shared
+  between training and test (as the 1/45 granularity implies: 45 JAFFE images are about
+  two subjects, whose counts do not add up to 45). Groups are taken in a seeded random
+  order that cycles through the classes, so every class is in the test set.
+  ``group_by="sample"`` draws single images instead, letting near-twins leak into
+  training; that is probably closer to how the paper's split was made, and on JAFFE it
+  scores much higher, so say which one a number comes from.
+* :func:`official_split_protocol`: the dataset's own train / val / test split (FER+).
+
+Each protocol returns a :class:`ProtocolResult`: a pandas table with one row per fold or
+run (test metrics, selected epoch, sizes, git commit and device), plus the provenance.
+Model selection always uses the validation part only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from fer_utils.data.dataset import FERDataset
+from fer_utils.data.splits import subject_kfold, train_val_test_split
+from fer_utils.provenance import run_info
+from fer_utils.train import TrainConfig, TrainResult, train
+
+#: Default share of each training part held out, grouped, for model selection.
+VAL_FRACTION: float = 0.1
+
+
+@dataclass
+class ProtocolResult:
+    """The outcome of a protocol. Introduced in notebook 04.
+
+    Attributes:
+        table: one row per fold or run.
+        runs: the :class:`~fer_utils.train.TrainResult` of every row (models dropped
+            unless ``keep_models=True`` was passed).
+        config: the training configuration.
+        provenance: :func:`fer_utils.provenance.run_info` at the start.
+    """
+
+    table: pd.DataFrame
+    runs: list[TrainResult] = field(repr=False)
+    config: TrainConfig
+    provenance: dict[str, Any]
+
+    def summary(self) -> pd.DataFrame:
+        """Mean and standard deviation (ddof=1) of the numeric test columns over rows."""
+        cols = [c for c in self.table.columns if c.startswith("test_")]
+        numeric = self.table[cols].apply(pd.to_numeric, errors="coerce")
+        return pd.DataFrame({"mean": numeric.mean(), "std": numeric.std(ddof=1)})
+
+    def confusion_matrix(self) -> np.ndarray:
+        """The test confusion matrices of all rows added up (rows = true class)."""
+        mats = [r.test_metrics["confusion_matrix"] for r in self.runs if r.test_metrics]
+        return np.sum(mats, axis=0)
+
+
+#: How :func:`holdout_protocol` may group images.
+GROUPINGS: tuple[str, ...] = ("subject_expression", "subject", "sample")
+
+
+def sample_groups(dataset: FERDataset, by: str) -> tuple[np.ndarray, str]:
+    """A group id per sample, and the grouping actually used.
+
+    Introduced in notebook 04. ``by`` is one of :data:`GROUPINGS`; a dataset without
+    subjects can only be grouped by ``"sample"``, which is then what is returned.
+    """
+    if by not in GROUPINGS:
+        raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}, got {by!r}")
+    if by == "sample" or dataset.subjects is None:
+        return np.arange(len(dataset)).astype(str), "sample"
+    subjects = np.asarray(dataset.subjects).astype(str)
+    if by == "subject":
+        return subjects, by
+    labels = dataset.labels.numpy().astype(str)
+    return np.char.add(np.char.add(subjects, "|"), labels), by
+
+
+def carve_validation(
+    groups: np.ndarray, val_fraction: float = VAL_FRACTION, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split positions ``0..len(groups)-1`` into (train, val), whole groups at a time.
+
+    Introduced in notebook 04. About ``val_fraction`` of the samples go to validation,
+    always at least one group (when there are two or more).
+    """
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
+    names = train_val_test_split(
+        len(groups), (1.0 - val_fraction, val_fraction, 0.0), seed, groups=groups
+    )
+    return np.flatnonzero(names == "train"), np.flatnonzero(names == "val")
+
+
+def pick_groups(groups: np.ndarray, labels: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """A boolean mask of whole groups holding ``size`` samples where the groups allow.
+
+    Introduced in notebook 04. Groups are visited in a seeded order that takes one group
+    of each class in turn (a group's class is that of its first sample), so every class
+    is represented; a group is taken when it still fits. If no combination reaches
+    ``size`` exactly, the mask holds as many as this greedy pass gets, never more.
+    """
+    rng = np.random.default_rng(seed)
+    uniq, first, sizes = np.unique(groups, return_index=True, return_counts=True)
+    queues = {c: list(rng.permutation(uniq[labels[first] == c])) for c in np.unique(labels)}
+    size_of = dict(zip(uniq, sizes, strict=True))
+    chosen, total = [], 0
+    while total < size and any(queues.values()):
+        for c in rng.permutation(list(queues)):
+            if queues[c] and total + size_of[queues[c][-1]] <= size:
+                chosen.append(queues[c][-1])
+                total += size_of[queues[c][-1]]
+            if queues[c]:
+                queues[c].pop()
+    return np.isin(groups, chosen)
+
+
+def holdout_indices(
+    dataset: FERDataset, test_size: int = 45, seed: int = 0, group_by: str = "subject_expression"
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rest, test) indices with exactly ``test_size`` test images where groups allow.
+
+    Introduced in notebook 04 (see the module docstring for the grouping; the groups are
+    drawn by :func:`pick_groups`).
+    """
+    if not 0 < test_size < len(dataset):
+        raise ValueError(f"test_size must be in [1, {len(dataset) - 1}], got {test_size}")
+    groups, _ = sample_groups(dataset, group_by)
+    is_test = pick_groups(groups, dataset.labels.numpy(), test_size, seed)
+    return np.flatnonzero(~is_test), np.flatnonzero(is_test)
+
+
+def _row(result: TrainResult, **extra: Any) -> dict[str, Any]:
+    """One results-table row: ``extra`` columns, the run summary, commit and device."""
+    row = dict(extra)
+    row.update(result.summary())
+    row["git_commit"] = result.provenance.get("git_commit")
+    row["device"] = result.provenance.get("train_device")
+    return row
+
+
+def _run(
+    config: TrainConfig,
+    dataset: FERDataset,
+    parts: tuple[np.ndarray, np.ndarray, np.ndarray],
+    run_name: str,
+    keep_models: bool,
+) -> TrainResult:
+    """Train on the (train, val, test) index arrays of ``dataset``."""
+    train_idx, val_idx, test_idx = parts
+    result = train(
+        config,
+        dataset.subset(train_idx),
+        dataset.subset(val_idx) if len(val_idx) else None,
+        dataset.subset(test_idx) if len(test_idx) else None,
+        run_name=run_name,
+    )
+    if not keep_models:
+        result.model = None
+    return result
+
+
+def _finish(
+    rows: list[dict[str, Any]],
+    runs: list[TrainResult],
+    config: TrainConfig,
+    provenance: dict[str, Any],
+) -> ProtocolResult:
+    """Bundle the rows and runs of a protocol."""
+    return ProtocolResult(pd.DataFrame(rows), runs, config, provenance)
+
+
+def kfold_protocol(
+    config: TrainConfig,
+    dataset: FERDataset,
+    n_folds: int = 10,
+    seed: int = 0,
+    val_fraction: float = VAL_FRACTION,
+    keep_models: bool = False,
+) -> ProtocolResult:
+    """Subject-grouped ``n_folds``-fold cross-validation (paper A: JAFFE and CK+).
+
+    Introduced in notebook 04. ``seed`` draws the folds and the validation parts;
+    ``config.seed`` the training. Without subjects, samples are grouped individually
+    (the table's ``grouped_by`` column says so). Runs are named ``kfold-<key>-foldNN`` for
+    checkpointing, so an interrupted protocol resumes fold by fold.
+    """
+    provenance = run_info()
+    groups, by = sample_groups(dataset, "subject")
+    rows, runs = [], []
+    for k, (rest, test) in enumerate(subject_kfold(groups, n_folds, seed)):
+        tr, va = carve_validation(groups[rest], val_fraction, seed + 1000 + k)
+        parts = (rest[tr], rest[va], test)
+        name = f"kfold-{config.key()}-s{seed}-fold{k:02d}"
+        result = _run(config, dataset, parts, name, keep_models)
+        runs.append(result)
+        rows.append(
+            _row(result, fold=k, grouped_by=by, n_train=len(tr), n_val=len(va), n_test=len(test))
+        )
+    return _finish(rows, runs, config, provenance)
+
+
+def holdout_protocol(
+    config: TrainConfig,
+    dataset: FERDataset,
+    test_size: int = 45,
+    seed: int = 0,
+    val_fraction: float = VAL_FRACTION,
+    group_by: str = "subject_expression",
+    train_seeds: Sequence[int] | None = None,
+    keep_models: bool = False,
+) -> ProtocolResult:
+    """One seeded ``test_size``-image test split (paper A's JAFFE numbers, SPEC 5.5).
+
+    Introduced in notebook 04. The split is :func:`holdout_indices`; the validation part
+    (``val_fraction`` of the rest, at least one group of each class where possible) is
+    drawn from the rest the same way. One row per training seed
+    (``train_seeds``, default ``[config.seed]``), all on the same split.
+    """
+    provenance = run_info()
+    rest, test = holdout_indices(dataset, test_size, seed, group_by)
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
+    groups, by = sample_groups(dataset, group_by)
+    labels = dataset.labels.numpy()
+    is_val = pick_groups(groups[rest], labels[rest], round(val_fraction * len(rest)), seed + 1000)
+    tr, va = np.flatnonzero(~is_val), np.flatnonzero(is_val)
+    parts = (rest[tr], rest[va], test)
+    rows, runs = [], []
+    for s in train_seeds if train_seeds is not None else [config.seed]:
+        cfg = replace(config, seed=int(s))
+        name = f"holdout-{cfg.key()}-s{seed}"
+        result = _run(cfg, dataset, parts, name, keep_models)
+        runs.append(result)
+        rows.append(
+            _row(
+                result,
+                train_seed=s,
+                grouped_by=by,
+                n_train=len(tr),
+                n_val=len(va),
+                n_test=len(test),
+            )
+        )
+    return _finish(rows, runs, config, provenance)
+
+
+def official_split_protocol(
+    config: TrainConfig,
+    dataset: FERDataset,
+    train_seeds: Sequence[int] | None = None,
+    keep_models: bool = False,
+) -> ProtocolResult:
+    """Train / select / test on the dataset's own ``split`` (FER+: train, val, test).
+
+    Introduced in notebook 04. One row per training seed (default ``[config.seed]``).
+    """
+    if dataset.split is None:
+        raise ValueError(f"{dataset.name} has no predefined split; use kfold_protocol")
+    provenance = run_info()
+    parts = (
+        dataset.split_indices("train"),
+        dataset.split_indices("val"),
+        dataset.split_indices("test"),
+    )
+    rows, runs = [], []
+    for s in train_seeds if train_seeds is not None else [config.seed]:
+        cfg = replace(config, seed=int(s))
+        result = _run(cfg, dataset, parts, f"official-{cfg.key()}", keep_models)
+        runs.append(result)
+        rows.append(
+            _row(
+                result,
+                train_seed=s,
+                n_train=len(parts[0]),
+                n_val=len(parts[1]),
+                n_test=len(parts[2]),
+            )
+        )
+    return _finish(rows, runs, config, provenance)
+
+
+def mean_std(values: Sequence[float]) -> str:
+    """``"mean +- std"`` in percent with two decimals (std with ddof=1; 0 for one value).
+
+    Introduced in notebook 04 for the paper-vs-ours tables.
+    """
+    arr = np.asarray(values, dtype=float) * 100.0
+    std = float(arr.std(ddof=1)) if arr.size > 1 else 0.0
+    return f"{arr.mean():.2f} +- {std:.2f}"

@@ -41,6 +41,7 @@ import torch
 
 from fer_utils.data.dataset import CANONICAL_CLASSES, LANDMARK_NAMES, FERDataset, check_classes
 from fer_utils.data.splits import train_val_test_split
+from fer_utils.published import TABLE1_SHARES
 
 __all__ = [
     "CANONICAL_CLASSES",
@@ -66,28 +67,10 @@ __all__ = [
     "sample_identities",
 ]
 
-#: Class shares (percent) of the FER+ column of paper A's Table 1.
-FERPLUS_SHARES: dict[str, float] = {
-    "neutral": 34.85,
-    "happiness": 29.10,
-    "surprise": 12.54,
-    "sadness": 12.06,
-    "anger": 8.38,
-    "disgust": 0.46,
-    "fear": 2.14,
-    "contempt": 0.48,
-}
-
-#: Class shares (percent) of the JAFFE column of paper A's Table 1 (JAFFE has no contempt).
-JAFFE_SHARES: dict[str, float] = {
-    "happiness": 14.5,
-    "surprise": 14.1,
-    "sadness": 14.5,
-    "neutral": 14.1,
-    "fear": 15.0,
-    "disgust": 13.6,
-    "anger": 14.1,
-}
+#: Class shares (percent) of the FER+ and JAFFE columns of paper A's Table 1 (JAFFE has
+#: no contempt), kept in :mod:`fer_utils.published` with the other published numbers.
+FERPLUS_SHARES: dict[str, float] = TABLE1_SHARES["ferplus"]
+JAFFE_SHARES: dict[str, float] = TABLE1_SHARES["jaffe"]
 
 _NAMED_SHARES: dict[str, dict[str, float] | None] = {
     "uniform": None,

@@ -1,0 +1,131 @@
+"""Regenerate rows of ``results/table2.csv``: baseline vs MixFeature (paper A, Table 2).
+
+Runs one protocol for each method and training seed with the dataset's preset, then
+writes one aggregated row per (dataset, method, protocol) into the results table,
+replacing an older row with the same key and keeping the others. The per-fold rows go
+to ``results/table2_runs/<dataset>_<protocol>.csv``. Examples::
+
+    python scripts/run_table2.py --dataset synthetic --protocol official --seeds 0 1 2
+    FER_DATA_DIR=/data python scripts/run_table2.py --dataset jaffe --protocol kfold \\
+        --image-size 64 --seeds 0 1 2 --checkpoint-dir runs/ckpt
+
+With ``--checkpoint-dir`` a killed run resumes fold by fold where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fer_utils.data import FERDataset, load_dataset
+from fer_utils.protocols import holdout_protocol, kfold_protocol, official_split_protocol
+from fer_utils.provenance import REPO_ROOT, run_info
+from fer_utils.published import TABLE2_ACCURACY
+from fer_utils.train import PRESETS, preset
+
+PROTOCOLS = ("kfold", "holdout45", "official")
+KEY = ["dataset", "method", "protocol"]
+
+
+def run_protocol(args: argparse.Namespace, method: str, dataset: FERDataset) -> pd.DataFrame:
+    """All rows (folds x seeds) of one method under the chosen protocol."""
+    overrides = {"method": method, "progress": args.progress}
+    for name in ("epochs", "image_size"):
+        if getattr(args, name) is not None:
+            overrides[name] = getattr(args, name)
+    if args.checkpoint_dir:
+        overrides["checkpoint_dir"] = args.checkpoint_dir
+    base = preset(args.dataset if args.dataset in PRESETS else "synthetic", **overrides)
+    tables = []
+    if args.protocol == "kfold":
+        for s in args.seeds:
+            res = kfold_protocol(replace(base, seed=s), dataset, n_folds=args.folds,
+                                 seed=args.split_seed)
+            tables.append(res.table.assign(train_seed=s))
+    elif args.protocol == "holdout45":
+        res = holdout_protocol(base, dataset, seed=args.split_seed, train_seeds=args.seeds)
+        tables.append(res.table)
+    else:
+        res = official_split_protocol(base, dataset, train_seeds=args.seeds)
+        tables.append(res.table)
+    return pd.concat(tables, ignore_index=True).assign(method=method, config=repr(base))
+
+
+def aggregate(runs: pd.DataFrame, args: argparse.Namespace, seconds: float) -> dict:
+    """One results row: mean and std (ddof=1) over every fold and seed."""
+    info = run_info()
+    acc, mca = 100 * runs["test_accuracy"], 100 * runs["test_mean_class_accuracy"]
+    kl = runs["test_kl"] if "test_kl" in runs else pd.Series(dtype=float)
+    method = runs["method"].iloc[0]
+    return {
+        "dataset": args.dataset,
+        "method": method,
+        "protocol": args.protocol,
+        "epochs": int(runs["epochs"].max()),
+        "n_runs": len(runs),
+        "seeds": " ".join(str(s) for s in args.seeds),
+        "accuracy_mean": round(acc.mean(), 2),
+        "accuracy_std": round(acc.std(ddof=1), 2) if len(runs) > 1 else 0.0,
+        "mean_class_accuracy_mean": round(mca.mean(), 2),
+        "mean_class_accuracy_std": round(mca.std(ddof=1), 2) if len(runs) > 1 else 0.0,
+        "kl_mean": round(kl.mean(), 4) if kl.notna().any() else np.nan,
+        "paper_accuracy": TABLE2_ACCURACY.get(args.dataset, {}).get(method, np.nan),
+        "image_size": args.image_size if args.image_size else "preset",
+        "device": info["device"],
+        "git_commit": info["git_commit"],
+        "duration_s": round(seconds, 1),
+        "time_utc": info["time_utc"],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset", default="synthetic")
+    parser.add_argument("--data-root", default=None)
+    parser.add_argument("--protocol", choices=PROTOCOLS, default="official")
+    parser.add_argument("--methods", nargs="+", default=["baseline", "mixfeature"])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--split-seed", type=int, default=0)
+    parser.add_argument("--folds", type=int, default=10)
+    parser.add_argument("--epochs", type=int, default=None, help="default: the preset's")
+    parser.add_argument("--image-size", type=int, default=None, help="default: the preset's")
+    parser.add_argument("--n-synthetic", type=int, default=3000)
+    parser.add_argument("--checkpoint-dir", default=None)
+    parser.add_argument("--progress", action="store_true")
+    parser.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "table2.csv")
+    args = parser.parse_args(argv)
+
+    options = {"n": args.n_synthetic, "seed": args.split_seed} if args.dataset == "synthetic" \
+        else {}
+    dataset = load_dataset(args.dataset, root=args.data_root, **options)
+    rows, per_run = [], []
+    for method in args.methods:
+        start = time.perf_counter()
+        runs = run_protocol(args, method, dataset)
+        rows.append(aggregate(runs, args, time.perf_counter() - start))
+        per_run.append(runs)
+        print(pd.DataFrame([rows[-1]]).to_string(index=False), flush=True)
+
+    new = pd.DataFrame(rows)
+    if args.out.exists():
+        old = pd.read_csv(args.out)
+        keep = ~old.set_index(KEY).index.isin(new.set_index(KEY).index)
+        new = pd.concat([old[keep], new], ignore_index=True)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    new.sort_values(KEY).to_csv(args.out, index=False)
+    detail = args.out.parent / "table2_runs" / f"{args.dataset}_{args.protocol}.csv"
+    detail.parent.mkdir(parents=True, exist_ok=True)
+    pd.concat(per_run, ignore_index=True).to_csv(detail, index=False)
+    print(f"wrote {args.out} and {detail}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -81,6 +81,7 @@ def aggregate(runs: pd.DataFrame, args: argparse.Namespace, seconds: float) -> d
         "git_commit": info["git_commit"],
         "duration_s": round(seconds, 1),
         "time_utc": info["time_utc"],
+        "command": " ".join(["scripts/run_table2.py", *args.argv]),
     }
 
 
@@ -101,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--progress", action="store_true")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "results" / "table2.csv")
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
 
     options = {"n": args.n_synthetic, "seed": args.split_seed} if args.dataset == "synthetic" \
         else {}

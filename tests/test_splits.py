@@ -72,3 +72,28 @@ def test_grouped_split_keeps_subjects_whole_and_is_close_to_the_fractions() -> N
 def test_split_bad_input(kwargs: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         train_val_test_split(**kwargs)
+
+
+def test_dataset_parts_uses_the_own_split_or_a_grouped_seeded_one() -> None:
+    import torch
+
+    from fer_utils.data.dataset import FERDataset
+    from fer_utils.data.splits import dataset_parts
+
+    groups = _groups()
+    n = len(groups)
+    ds = FERDataset(
+        name="tiny",
+        images=torch.zeros(n, 1, 2, 2, dtype=torch.uint8),
+        labels=torch.zeros(n, dtype=torch.long),
+        classes=("neutral",),
+        subjects=groups,
+    )
+    parts = dataset_parts(ds, (0.6, 0.2, 0.2), seed=0)
+    assert sum(len(p) for p in parts.values()) == n
+    assert not set(parts["train"].subjects) & set(parts["test"].subjects)
+    expected = train_val_test_split(n, (0.6, 0.2, 0.2), seed=0, groups=groups)
+    assert len(parts["val"]) == int((expected == "val").sum())
+    ds.split = expected[::-1].copy()
+    own = dataset_parts(ds, seed=5)
+    assert len(own["test"]) == int((ds.split == "test").sum())

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fer_utils.data.dataset import SPLIT_NAMES
+from fer_utils.data.dataset import SPLIT_NAMES, FERDataset
 
 
 def _as_groups(groups: Sequence[object] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -101,3 +101,20 @@ def train_val_test_split(
     sizes = np.bincount(inverse)
     bins = _assign_groups(sizes, frac * n, seed)
     return names[bins[inverse]]
+
+
+def dataset_parts(
+    ds: FERDataset,
+    fractions: tuple[float, float, float] = (0.7, 0.15, 0.15),
+    seed: int = 0,
+) -> dict[str, FERDataset]:
+    """The dataset cut into ``{"train", "val", "test"}`` sub-datasets.
+
+    Introduced in notebook 03. Uses the dataset's own ``split`` when it has one (FER+,
+    the synthetic faces); otherwise a seeded :func:`train_val_test_split` with
+    ``fractions``, grouped by subject when subjects are known.
+    """
+    split = ds.split
+    if split is None:
+        split = train_val_test_split(len(ds), fractions, seed=seed, groups=ds.subjects)
+    return {name: ds.subset(np.flatnonzero(split == name)) for name in SPLIT_NAMES}

@@ -42,6 +42,7 @@ import torch
 from fer_utils.data.dataset import CANONICAL_CLASSES, LANDMARK_NAMES, FERDataset, check_classes
 from fer_utils.data.splits import train_val_test_split
 from fer_utils.published import TABLE1_SHARES
+from fer_utils.wheel import distance_matrix
 
 __all__ = [
     "CANONICAL_CLASSES",
@@ -728,38 +729,6 @@ def render_faces(
 # Label distributions on the emotion wheel
 # ---------------------------------------------------------------------------------------
 
-# Petal positions on Plutchik's wheel (joy=happiness 0, trust 1, fear 2, surprise 3,
-# sadness 4, disgust 5, anger 6, anticipation 7); contempt sits between disgust and anger.
-# Kept private here; the project's wheel module is the reference for notebooks 02 on.
-_WHEEL_PETALS = 8
-_WHEEL_POSITION: dict[str, float] = {
-    "happiness": 0.0,
-    "fear": 2.0,
-    "surprise": 3.0,
-    "sadness": 4.0,
-    "disgust": 5.0,
-    "contempt": 5.5,
-    "anger": 6.0,
-}
-_NEUTRAL_DISTANCE = 3.0
-
-
-def _wheel_distances(classes: tuple[str, ...]) -> np.ndarray:
-    """``K x K`` circular petal distances; neutral is 3 from every other emotion."""
-    k = len(classes)
-    out = np.zeros((k, k), dtype=np.float64)
-    for i, a in enumerate(classes):
-        for j, b in enumerate(classes):
-            if a == b:
-                continue
-            if "neutral" in (a, b):
-                out[i, j] = _NEUTRAL_DISTANCE
-            else:
-                gap = abs(_WHEEL_POSITION[a] - _WHEEL_POSITION[b]) % _WHEEL_PETALS
-                out[i, j] = min(gap, _WHEEL_PETALS - gap)
-    return out
-
-
 def _sample_distributions(
     dominant: np.ndarray, classes: tuple[str, ...], difficulty: float, rng: np.random.Generator
 ) -> np.ndarray:
@@ -781,7 +750,8 @@ def _sample_distributions(
         return out
     # Gumbel top-k: adding Gumbel noise to log-probabilities and keeping the largest draws
     # a sample without replacement, for every image at once.
-    log_p = -_wheel_distances(classes)[dominant]
+    # secondary emotions follow the same Plutchik wheel that MixFeature uses (notebook 02)
+    log_p = -distance_matrix(classes, "plutchik").double().numpy()[dominant]
     log_p[rows, dominant] = -np.inf
     keys = log_p + rng.gumbel(size=(n, k))
     chosen = np.argsort(-keys, axis=1)[:, :n_secondary]

@@ -9,7 +9,10 @@ to ``results/table2_runs/<dataset>_<protocol>.csv``. Examples::
     FER_DATA_DIR=/data python scripts/run_table2.py --dataset jaffe --protocol kfold \\
         --image-size 64 --seeds 0 1 2 --checkpoint-dir runs/ckpt
 
-With ``--checkpoint-dir`` a killed run resumes fold by fold where it stopped.
+With ``--checkpoint-dir`` a killed run resumes fold by fold where it stopped. Settings
+that depart from the preset (``--epochs``, ``--image-size``, ``--lr``, ``--stem``) are
+written into the row's ``deviations`` column. ``--protocol holdout45`` takes
+``--group-by`` (SPEC 5.5; the row's protocol is then e.g. ``holdout45_sample``).
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ KEY = ["dataset", "method", "protocol"]
 def run_protocol(args: argparse.Namespace, method: str, dataset: FERDataset) -> pd.DataFrame:
     """All rows (folds x seeds) of one method under the chosen protocol."""
     overrides = {"method": method, "progress": args.progress}
-    for name in ("epochs", "image_size"):
+    for name in ("epochs", "image_size", "lr", "stem"):
         if getattr(args, name) is not None:
             overrides[name] = getattr(args, name)
     if args.checkpoint_dir:
@@ -49,12 +52,18 @@ def run_protocol(args: argparse.Namespace, method: str, dataset: FERDataset) -> 
                                  seed=args.split_seed)
             tables.append(res.table.assign(train_seed=s))
     elif args.protocol == "holdout45":
-        res = holdout_protocol(base, dataset, seed=args.split_seed, train_seeds=args.seeds)
+        res = holdout_protocol(base, dataset, seed=args.split_seed, train_seeds=args.seeds,
+                               group_by=args.group_by)
         tables.append(res.table)
     else:
         res = official_split_protocol(base, dataset, train_seeds=args.seeds)
         tables.append(res.table)
     return pd.concat(tables, ignore_index=True).assign(method=method, config=repr(base))
+
+
+def protocol_name(args: argparse.Namespace) -> str:
+    """The protocol column: ``holdout45`` carries its grouping (SPEC 5.5)."""
+    return f"holdout45_{args.group_by}" if args.protocol == "holdout45" else args.protocol
 
 
 def aggregate(runs: pd.DataFrame, args: argparse.Namespace, seconds: float) -> dict:
@@ -63,10 +72,15 @@ def aggregate(runs: pd.DataFrame, args: argparse.Namespace, seconds: float) -> d
     acc, mca = 100 * runs["test_accuracy"], 100 * runs["test_mean_class_accuracy"]
     kl = runs["test_kl"] if "test_kl" in runs else pd.Series(dtype=float)
     method = runs["method"].iloc[0]
+    deviations = [
+        f"{name}={getattr(args, name)}"
+        for name in ("epochs", "image_size", "lr", "stem")
+        if getattr(args, name) is not None
+    ]
     return {
         "dataset": args.dataset,
         "method": method,
-        "protocol": args.protocol,
+        "protocol": protocol_name(args),
         "epochs": int(runs["epochs"].max()),
         "n_runs": len(runs),
         "seeds": " ".join(str(s) for s in args.seeds),
@@ -77,6 +91,7 @@ def aggregate(runs: pd.DataFrame, args: argparse.Namespace, seconds: float) -> d
         "kl_mean": round(kl.mean(), 4) if kl.notna().any() else np.nan,
         "paper_accuracy": TABLE2_ACCURACY.get(args.dataset, {}).get(method, np.nan),
         "image_size": args.image_size if args.image_size else "preset",
+        "deviations": "; ".join(deviations) if deviations else "none",
         "device": info["device"],
         "git_commit": info["git_commit"],
         "duration_s": round(seconds, 1),
@@ -97,6 +112,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=10)
     parser.add_argument("--epochs", type=int, default=None, help="default: the preset's")
     parser.add_argument("--image-size", type=int, default=None, help="default: the preset's")
+    parser.add_argument("--lr", type=float, default=None, help="default: the preset's")
+    parser.add_argument("--stem", choices=["standard", "small"], default=None,
+                        help="ResNet-18 stem; default: the preset's")
+    parser.add_argument("--group-by", default="subject_expression",
+                        choices=["subject_expression", "subject", "sample"],
+                        help="holdout45 only: what a test group is (SPEC 5.5)")
     parser.add_argument("--n-synthetic", type=int, default=3000)
     parser.add_argument("--checkpoint-dir", default=None)
     parser.add_argument("--progress", action="store_true")
@@ -122,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         new = pd.concat([old[keep], new], ignore_index=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     new.sort_values(KEY).to_csv(args.out, index=False)
-    detail = args.out.parent / "table2_runs" / f"{args.dataset}_{args.protocol}.csv"
+    detail = args.out.parent / "table2_runs" / f"{args.dataset}_{protocol_name(args)}.csv"
     detail.parent.mkdir(parents=True, exist_ok=True)
     pd.concat(per_run, ignore_index=True).to_csv(detail, index=False)
     print(f"wrote {args.out} and {detail}")

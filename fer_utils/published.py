@@ -1,8 +1,9 @@
 """Numbers published in the two papers, kept apart from anything this repository measures.
 
 Introduced in notebook 01 (Table 1 of MixFeature). Values are copied from the papers as
-printed (SPEC sections 2 and 5); where the spec records an erratum, the printed value is
-kept here and the correction is made, visibly, where the value is used.
+printed (SPEC sections 2, 3 and 5); where the spec records an erratum, the printed value
+is kept here and the correction is made, visibly, where the value is used. Notebook 06
+sets all of them beside the committed results in ``results/``.
 """
 
 from __future__ import annotations
@@ -71,4 +72,62 @@ TABLE2_ACCURACY: dict[str, dict[str, float]] = {
     "jaffe": {"baseline": 82.22, "mixfeature": 88.89},
     "ckplus": {"baseline": 90.79, "mixfeature": 94.06},
     "ferplus": {"baseline": 82.26, "mixfeature": 82.51},
+}
+
+#: MF-JLE paper (method B), its tables of results on RAF-ML and JAFFE (SPEC section 3):
+#: dataset -> model (``"resnet18"``: a single ResNet-18 trained with BCE; ``"mfjle"``: the
+#: six-module ensemble) -> metric -> value. The paper prints the nine metrics in the
+#: order Hamming loss, coverage, one-error, ranking loss, average precision, micro-F1,
+#: macro-F1, micro-AUC, macro-AUC; the keys are the names used by
+#: ``fer_utils.metrics.MULTILABEL_METRICS`` (same order). Coverage is the "minus one"
+#: form (scikit-learn's ``coverage_error`` - 1). Introduced in notebook 05.
+MFJLE_TABLES: dict[str, dict[str, dict[str, float]]] = {
+    "rafml": {
+        "resnet18": {
+            "hamming_loss": 0.161,
+            "coverage": 1.932,
+            "one_error": 0.124,
+            "ranking_loss": 0.112,
+            "average_precision": 0.827,
+            "micro_f1": 0.772,
+            "macro_f1": 0.740,
+            "micro_auc": 0.907,
+            "macro_auc": 0.895,
+        },
+        "mfjle": {
+            "hamming_loss": 0.155,
+            "coverage": 1.879,
+            "one_error": 0.123,
+            "ranking_loss": 0.111,
+            "average_precision": 0.828,
+            "micro_f1": 0.783,
+            "macro_f1": 0.762,
+            "micro_auc": 0.909,
+            "macro_auc": 0.897,
+        },
+    },
+    "jaffe": {
+        "resnet18": {
+            "hamming_loss": 0.061,
+            "coverage": 0.875,
+            "one_error": 0.153,
+            "ranking_loss": 0.025,
+            "average_precision": 0.939,
+            "micro_f1": 0.888,
+            "macro_f1": 0.861,
+            "micro_auc": 0.962,
+            "macro_auc": 0.961,
+        },
+        "mfjle": {
+            "hamming_loss": 0.032,
+            "coverage": 0.804,
+            "one_error": 0.146,
+            "ranking_loss": 0.023,
+            "average_precision": 0.959,
+            "micro_f1": 0.895,
+            "macro_f1": 0.873,
+            "micro_auc": 0.979,
+            "macro_auc": 0.963,
+        },
+    },
 }

@@ -49,10 +49,12 @@ def test_environment_yml_matches_pyproject_runtime_and_dev_dependencies() -> Non
     env = yaml.safe_load((REPO_ROOT / "environment.yml").read_text())
     assert env["channels"] == ["conda-forge"]
     conda = [d for d in env["dependencies"] if isinstance(d, str)]
-    parsed = _parse([d for d in conda if not d.startswith(("python", "pip"))])
-    assert parsed == {**runtime, **dev}
     pip_section = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
-    assert pip_section == ["-e ."]
+    assert pip_section[-1] == "-e ."
+    parsed = _parse([d for d in conda if not d.startswith(("python", "pip"))])
+    from_pip = _parse(pip_section[:-1])
+    assert not set(parsed) & set(from_pip), "a package is listed for both conda and pip"
+    assert {**parsed, **from_pip} == {**runtime, **dev}
 
 
 def test_torch_and_torchvision_are_bounded_as_a_pair() -> None:

@@ -13,6 +13,13 @@ With ``--checkpoint-dir`` a killed run resumes fold by fold where it stopped. Se
 that depart from the preset (``--epochs``, ``--image-size``, ``--lr``, ``--stem``) are
 written into the row's ``deviations`` column. ``--protocol holdout45`` takes
 ``--group-by`` (SPEC 5.5; the row's protocol is then e.g. ``holdout45_sample``).
+
+Next to the results table (in the folder of ``--out``) the script also writes, drawn
+with :mod:`fer_utils.figures`: ``figures/table2_<dataset>_<protocol>_curves.png``
+(mean training curves +-1 std, paper A's Fig. 6), ``..._confusion.png`` (row-normalised
+confusion matrices summed over runs, Fig. 4) and ``..._per_class.png``, plus
+``table2_runs/<dataset>_<protocol>_histories.csv`` (every run's per-epoch history) and
+``table2_runs/<dataset>_<protocol>_per_class.csv`` (per-class accuracy, %).
 """
 
 from __future__ import annotations
@@ -22,12 +29,21 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from fer_utils import figures
 from fer_utils.data import FERDataset, load_dataset
-from fer_utils.protocols import holdout_protocol, kfold_protocol, official_split_protocol
+from fer_utils.plots import save_figure
+from fer_utils.protocols import (
+    ProtocolResult,
+    holdout_protocol,
+    kfold_protocol,
+    official_split_protocol,
+)
 from fer_utils.provenance import REPO_ROOT, run_info
 from fer_utils.published import TABLE2_ACCURACY
 from fer_utils.train import PRESETS, preset
@@ -36,8 +52,29 @@ PROTOCOLS = ("kfold", "holdout45", "official")
 KEY = ["dataset", "method", "protocol"]
 
 
-def run_protocol(args: argparse.Namespace, method: str, dataset: FERDataset) -> pd.DataFrame:
-    """All rows (folds x seeds) of one method under the chosen protocol."""
+class MethodRuns(NamedTuple):
+    """What :func:`run_protocol` returns for one method."""
+
+    table: pd.DataFrame  # one row per fold and seed (the per-run results)
+    histories: pd.DataFrame  # every run's per-epoch history, with method/train_seed/fold
+    confusion: np.ndarray  # test confusion counts summed over every run (rows = true)
+    classes: tuple[str, ...]
+
+
+def _histories(res: ProtocolResult, method: str, seeds: list[int]) -> pd.DataFrame:
+    """The histories of a protocol's runs, stacked, labelled by method, seed and fold."""
+    frames = []
+    for (_, row), run, seed in zip(res.table.iterrows(), res.runs, seeds, strict=True):
+        fold = row["fold"] if "fold" in row else pd.NA
+        frames.append(run.history.assign(method=method, train_seed=seed, fold=fold))
+    out = pd.concat(frames, ignore_index=True)
+    first = ["method", "train_seed", "fold"]
+    return out[first + [c for c in out.columns if c not in first]]
+
+
+def run_protocol(args: argparse.Namespace, method: str, dataset: FERDataset) -> MethodRuns:
+    """One method under the chosen protocol: its rows (folds x seeds), every run's
+    history and the test confusion counts summed over the runs."""
     overrides = {"method": method, "progress": args.progress}
     for name in ("epochs", "image_size", "lr", "stem"):
         if getattr(args, name) is not None:
@@ -45,20 +82,56 @@ def run_protocol(args: argparse.Namespace, method: str, dataset: FERDataset) -> 
     if args.checkpoint_dir:
         overrides["checkpoint_dir"] = args.checkpoint_dir
     base = preset(args.dataset if args.dataset in PRESETS else "synthetic", **overrides)
-    tables = []
+    done: list[tuple[ProtocolResult, list[int]]] = []  # each result with its runs' seeds
     if args.protocol == "kfold":
         for s in args.seeds:
             res = kfold_protocol(replace(base, seed=s), dataset, n_folds=args.folds,
                                  seed=args.split_seed)
-            tables.append(res.table.assign(train_seed=s))
+            done.append((res, [s] * len(res.runs)))
     elif args.protocol == "holdout45":
         res = holdout_protocol(base, dataset, seed=args.split_seed, train_seeds=args.seeds,
                                group_by=args.group_by)
-        tables.append(res.table)
+        done.append((res, [int(s) for s in res.table["train_seed"]]))
     else:
         res = official_split_protocol(base, dataset, train_seeds=args.seeds)
-        tables.append(res.table)
-    return pd.concat(tables, ignore_index=True).assign(method=method, config=repr(base))
+        done.append((res, [int(s) for s in res.table["train_seed"]]))
+    table = pd.concat(
+        [res.table.assign(train_seed=seeds) for res, seeds in done], ignore_index=True
+    ).assign(method=method, config=repr(base))
+    histories = pd.concat([_histories(res, method, seeds) for res, seeds in done],
+                          ignore_index=True)
+    confusion = np.sum([res.confusion_matrix() for res, _ in done], axis=0)
+    return MethodRuns(table, histories, confusion, tuple(done[0][0].runs[0].classes))
+
+
+def write_details(args: argparse.Namespace, outcome: dict[str, MethodRuns]) -> list[Path]:
+    """Figures and per-epoch / per-class tables of every method, next to ``args.out``.
+
+    Writes ``figures/table2_<dataset>_<protocol>_{curves,confusion,per_class}.png`` and
+    ``table2_runs/<dataset>_<protocol>_{histories,per_class}.csv``; returns the paths.
+    """
+    stem = f"{args.dataset}_{protocol_name(args)}"
+    fig_dir = args.out.parent / "figures"
+    run_dir = args.out.parent / "table2_runs"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    histories = pd.concat([o.histories for o in outcome.values()], ignore_index=True)
+    matrices = {m: o.confusion for m, o in outcome.items()}
+    classes = next(iter(outcome.values())).classes
+    per_class = figures.per_class_accuracy(matrices, classes)
+    written = [run_dir / f"{stem}_histories.csv", run_dir / f"{stem}_per_class.csv"]
+    histories.to_csv(written[0], index=False)
+    per_class.round(2).to_csv(written[1])
+    title = f"{args.dataset}, {protocol_name(args)}"
+    drawings = {
+        "curves": lambda: figures.training_curves(histories, title=title),
+        "confusion": lambda: figures.confusion_pair(matrices, classes, title=title),
+        "per_class": lambda: figures.per_class_bars(per_class, title=title),
+    }
+    for name, draw in drawings.items():
+        fig = draw()
+        written.append(save_figure(fig, fig_dir, f"table2_{stem}_{name}"))
+        plt.close(fig)
+    return written
 
 
 def protocol_name(args: argparse.Namespace) -> str:
@@ -128,10 +201,11 @@ def main(argv: list[str] | None = None) -> int:
     options = {"n": args.n_synthetic, "seed": args.split_seed} if args.dataset == "synthetic" \
         else {}
     dataset = load_dataset(args.dataset, root=args.data_root, **options)
-    rows, per_run = [], []
+    rows, per_run, outcome = [], [], {}
     for method in args.methods:
         start = time.perf_counter()
-        runs = run_protocol(args, method, dataset)
+        outcome[method] = run_protocol(args, method, dataset)
+        runs = outcome[method].table
         rows.append(aggregate(runs, args, time.perf_counter() - start))
         per_run.append(runs)
         print(pd.DataFrame([rows[-1]]).to_string(index=False), flush=True)
@@ -147,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
     detail.parent.mkdir(parents=True, exist_ok=True)
     pd.concat(per_run, ignore_index=True).to_csv(detail, index=False)
     print(f"wrote {args.out} and {detail}")
+    for path in write_details(args, outcome):
+        print(f"wrote {path}")
     return 0
 
 

@@ -174,3 +174,20 @@ def augment_batch(
         factor = 1.0 + (torch.rand(n, generator=generator) * 2.0 - 1.0) * pol.brightness
         x = (x * factor.to(x.device).view(n, 1, 1, 1)).clamp_(0.0, 1.0)
     return x
+
+
+def match_channels(images: torch.Tensor, in_channels: int) -> torch.Tensor:
+    """uint8 images with ``in_channels`` channels: gray repeated, or RGB turned to luma.
+
+    Introduced in notebook 04 (used by the trainer and by the MF-JLE crops).
+    """
+    c = images.shape[1]
+    if c == in_channels:
+        return images
+    if c == 1 and in_channels == 3:
+        return images.expand(-1, 3, -1, -1).contiguous()
+    if c == 3 and in_channels == 1:
+        luma = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+        gray = (images.float() * luma.to(images.device)).sum(dim=1, keepdim=True)
+        return gray.round_().clamp_(0, 255).to(torch.uint8)
+    raise ValueError(f"cannot turn {c}-channel images into {in_channels} channels")

@@ -8,8 +8,9 @@ linear *head* that maps features to class logits::
     logits = model.head(features)   # N x C, the same as model(x)
 
 MixFeature (notebook 03) needs exactly this split: it mixes the feature vectors of a
-mini-batch and sends the mixtures through the same head. The MF-JLE ensemble (notebook
-05) builds several ResNet-18 backbones with :func:`build_backbone` and combines them.
+mini-batch and sends the mixtures through the same head. The MF-JLE ensemble of paper B
+(notebook 05), :class:`MFJLE`, holds six such classifiers: one global ResNet-18 on the
+whole face and one local ResNet-18 per facial landmark crop.
 """
 
 from __future__ import annotations
@@ -21,6 +22,14 @@ from typing import Any
 import torch
 import torchvision
 from torch import nn
+
+#: Per-channel input normalisations :func:`build_model` can put in front of a backbone:
+#: ``"none"`` (pixels stay in [0, 1], paper A) or ``"imagenet"`` (paper B: RGB mean
+#: (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225)).
+INPUT_NORMS: dict[str, tuple[tuple[float, ...], tuple[float, ...]] | None] = {
+    "none": None,
+    "imagenet": ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225)),
+}
 
 #: ResNet-18 stems: ``"standard"`` (7x7 stride-2 conv + max-pool, for large images) and
 #: ``"small"`` (3x3 stride-1 conv, no max-pool, CIFAR-style, for 48x48 images).
@@ -49,6 +58,26 @@ class FeatureClassifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Class logits ``N x num_classes``."""
         return self.head(self.features(x))
+
+
+class InputNorm(nn.Module):
+    """Subtract a per-channel mean and divide by a per-channel std (fixed buffers).
+
+    Introduced in notebook 05 (paper B normalises its RGB inputs with ImageNet
+    statistics). With one input channel the three values are averaged.
+    """
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float], channels: int) -> None:
+        super().__init__()
+        m, s = torch.tensor(mean, dtype=torch.float32), torch.tensor(std, dtype=torch.float32)
+        if channels == 1:
+            m, s = m.mean(0, keepdim=True), s.mean(0, keepdim=True)
+        self.register_buffer("mean", m.view(1, -1, 1, 1))
+        self.register_buffer("std", s.view(1, -1, 1, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """``(x - mean) / std`` per channel."""
+        return (x - self.mean) / self.std
 
 
 def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
@@ -161,18 +190,87 @@ def build_backbone(name: str, in_channels: int = 1, **options: Any) -> tuple[nn.
 
 
 def build_model(
-    name: str, num_classes: int, in_channels: int = 1, **options: Any
+    name: str, num_classes: int, in_channels: int = 1, input_norm: str = "none", **options: Any
 ) -> FeatureClassifier:
     """A freshly initialised classifier: backbone ``name`` plus a linear head.
 
     Introduced in notebook 04. ``name`` is ``"cnn3"`` or ``"resnet18"``; ``options`` go to
     :func:`build_backbone` (``stem="small"`` for FER+ at 48x48; ``widths`` and ``pool``
-    for cnn3).
+    for cnn3). ``input_norm`` (a key of :data:`INPUT_NORMS`) puts an :class:`InputNorm`
+    in front of the backbone (notebook 05).
     The initial weights come from torch's global random generator: seed it first (the
     trainer does) for reproducible models.
     """
+    if input_norm not in INPUT_NORMS:
+        raise ValueError(
+            f"unknown input_norm {input_norm!r}; expected one of {', '.join(INPUT_NORMS)}"
+        )
     backbone, dim = build_backbone(name, in_channels, **options)
+    stats = INPUT_NORMS[input_norm]
+    if stats is not None:
+        backbone = nn.Sequential(InputNorm(*stats, channels=in_channels), backbone)
     return FeatureClassifier(backbone, dim, num_classes)
+
+
+#: Number of local MF-JLE modules: one per landmark (eyes, nose tip, mouth corners).
+NUM_LOCAL: int = 5
+
+
+class MFJLE(nn.Module):
+    """Paper B's multi-feature joint-learning ensemble: one global and five local ResNet-18s.
+
+    Introduced in notebook 05. Each of the six modules is a :class:`FeatureClassifier`
+    (ResNet-18 from scratch) ending in one logit per label. The global module sees the
+    whole face ``N x C x H x W``; local module ``i`` sees the crop around landmark ``i``,
+    ``x_local[:, i]`` of an ``N x 5 x C x h x w`` tensor (see :mod:`fer_utils.crops`).
+    The ensemble score is ``global + sum_i lambda_i * local_i`` (logits; ``lambda_i`` are
+    ``local_weights``); its sigmoid gives the per-label probabilities (SPEC 5.8: logits
+    throughout, no softmax).
+    """
+
+    def __init__(
+        self,
+        num_labels: int,
+        in_channels: int = 3,
+        local_weights: Sequence[float] = (0.01,) * NUM_LOCAL,
+        input_norm: str = "none",
+        stem: str = "standard",
+    ) -> None:
+        super().__init__()
+        weights = torch.as_tensor(list(local_weights), dtype=torch.float32)
+        if weights.shape != (NUM_LOCAL,) or not torch.isfinite(weights).all():
+            raise ValueError(
+                f"local_weights must be {NUM_LOCAL} finite numbers, got {list(local_weights)}"
+            )
+        self.num_classes = num_labels
+
+        def module() -> FeatureClassifier:
+            return build_model("resnet18", num_labels, in_channels, input_norm, stem=stem)
+
+        self.global_module = module()
+        self.local_modules = nn.ModuleList(module() for _ in range(NUM_LOCAL))
+        self.register_buffer("local_weights", weights)
+
+    def module_logits(
+        self, x_global: torch.Tensor, x_local: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The logits of every module: global ``N x L`` and local ``N x 5 x L``."""
+        if x_local.ndim != 5 or x_local.shape[1] != NUM_LOCAL:
+            raise ValueError(
+                f"x_local must be N x {NUM_LOCAL} x C x h x w, got {tuple(x_local.shape)}"
+            )
+        g = self.global_module(x_global)
+        local = torch.stack([m(x_local[:, i]) for i, m in enumerate(self.local_modules)], 1)
+        return g, local
+
+    def combine(self, global_logits: torch.Tensor, local_logits: torch.Tensor) -> torch.Tensor:
+        """The ensemble score ``global + sum_i lambda_i * local_i`` (``N x L`` logits)."""
+        w = self.local_weights.to(local_logits.dtype).view(1, -1, 1)
+        return global_logits + (w * local_logits).sum(dim=1)
+
+    def forward(self, x_global: torch.Tensor, x_local: torch.Tensor) -> torch.Tensor:
+        """The ensemble score for a batch (``N x L`` logits)."""
+        return self.combine(*self.module_logits(x_global, x_local))
 
 
 def count_parameters(model: nn.Module) -> int:

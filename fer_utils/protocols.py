@@ -18,6 +18,8 @@ of 1/45, which fits one 45-image test split better (SPEC 5.5), so both are offer
   training; that is probably closer to how the paper's split was made, and on JAFFE it
   scores much higher, so say which one a number comes from.
 * :func:`official_split_protocol`: the dataset's own train / val / test split (FER+).
+* :func:`random_split_protocol`: a fresh seeded train / val / test split per seed (paper
+  B: 60 / 20 / 20), one run per seed; used by notebook 05.
 
 Each protocol returns a :class:`ProtocolResult`: a pandas table with one row per fold or
 run (test metrics, selected epoch, sizes, git commit and device), plus the provenance.
@@ -288,6 +290,46 @@ def official_split_protocol(
             _row(
                 result,
                 train_seed=s,
+                n_train=len(parts[0]),
+                n_val=len(parts[1]),
+                n_test=len(parts[2]),
+            )
+        )
+    return _finish(rows, runs, config, provenance)
+
+
+def random_split_protocol(
+    config: TrainConfig,
+    dataset: FERDataset,
+    fractions: tuple[float, float, float] = (0.6, 0.2, 0.2),
+    seeds: Sequence[int] = (0, 1, 2),
+    group_by: str = "sample",
+    keep_models: bool = False,
+) -> ProtocolResult:
+    """One run per seed, each on its own seeded split into train / val / test parts.
+
+    Introduced in notebook 05 (paper B: a 60 / 20 / 20 split). Seed ``s`` draws the
+    split and also seeds the training (``config.seed = s``), so the spread over seeds
+    covers both the split and the initialisation. ``group_by`` is ``"sample"``
+    (single images, as paper B appears to split) or ``"subject"`` (no person in two
+    parts). Runs are named ``split-<key>-s<seed>`` for checkpointing.
+    """
+    provenance = run_info()
+    groups, by = sample_groups(dataset, group_by)
+    rows, runs = [], []
+    for s in seeds:
+        names = train_val_test_split(
+            len(dataset), fractions, int(s), groups=None if by == "sample" else groups
+        )
+        parts = tuple(np.flatnonzero(names == part) for part in ("train", "val", "test"))
+        cfg = replace(config, seed=int(s))
+        result = _run(cfg, dataset, parts, f"split-{cfg.key()}-s{s}", keep_models)
+        runs.append(result)
+        rows.append(
+            _row(
+                result,
+                seed=int(s),
+                grouped_by=by,
                 n_train=len(parts[0]),
                 n_val=len(parts[1]),
                 n_test=len(parts[2]),

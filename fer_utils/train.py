@@ -4,6 +4,11 @@ Introduced in notebook 04 (training). :func:`preset` gives paper A's settings pe
 (SPEC section 2); :func:`train` fits a baseline or a MixFeature model, picks the best
 epoch on validation data only, and evaluates that model once on the test set.
 
+Notebook 05 uses the same function for paper B's multi-label task (``task="multi_label"``):
+a single ResNet-18 or the MF-JLE ensemble (``model="mfjle"``) trained with binary
+cross-entropy on multi-hot labels, evaluated with the nine multi-label metrics;
+:func:`mfjle_preset` gives its settings (SPEC section 3).
+
 How a run works:
 
 * **Data** stay uint8 tensors on the training device, resized once to
@@ -49,10 +54,15 @@ from tqdm.auto import tqdm
 
 from fer_utils import augment as aug
 from fer_utils import metrics
-from fer_utils.data.dataset import FERDataset
+from fer_utils import multilabel as ml
+from fer_utils.augment import match_channels  # noqa: F401  (re-exported: notebook 03)
+from fer_utils.data.dataset import LANDMARK_NAMES, FERDataset
 from fer_utils.mixfeature import mixfeature_loss, synthesize
 from fer_utils.models import (
+    INPUT_NORMS,
+    MFJLE,
     MODEL_NAMES,
+    NUM_LOCAL,
     STEMS,
     FeatureClassifier,
     build_backbone,
@@ -65,6 +75,11 @@ from fer_utils.wheel import LAYOUTS, distance_matrix
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 SCHEDULES: tuple[str, ...] = ("constant", "step")
 METHODS: tuple[str, ...] = ("baseline", "mixfeature")
+#: ``"single_label"`` (paper A: one class per image, softmax) or ``"multi_label"``
+#: (paper B: a set of labels per image, sigmoid per label).
+TASKS: tuple[str, ...] = ("single_label", "multi_label")
+#: Models :class:`TrainConfig` accepts: the backbones plus paper B's ensemble.
+TRAIN_MODELS: tuple[str, ...] = (*MODEL_NAMES, "mfjle")
 AMP_MODES: tuple[str, ...] = ("auto", "bf16", "off")
 
 #: Selection metrics and whether higher (``"max"``) or lower (``"min"``) is better.
@@ -73,6 +88,15 @@ SELECTION_METRICS: dict[str, str] = {
     "val_mean_class_accuracy": "max",
     "val_ce": "min",
     "val_kl": "min",
+    "val_loss": "min",
+    "val_average_precision": "max",
+    "val_micro_f1": "max",
+}
+
+#: The selection metrics that exist for each task (``selection="auto"`` takes the first).
+TASK_SELECTION: dict[str, tuple[str, ...]] = {
+    "single_label": ("val_accuracy", "val_mean_class_accuracy", "val_ce", "val_kl"),
+    "multi_label": ("val_loss", "val_average_precision", "val_micro_f1"),
 }
 
 #: Config fields that do not change the numbers of a run; a checkpoint written with
@@ -92,6 +116,28 @@ HISTORY_COLUMNS: tuple[str, ...] = (
     "val_mean_class_accuracy",
     "seconds",
 )
+
+#: The history columns of a ``task="multi_label"`` run. ``train_global`` and
+#: ``train_local`` are the two parts of paper B's loss (``nan`` for a single model);
+#: ``val_loss`` is the binary cross-entropy of the ensemble score.
+MULTILABEL_HISTORY_COLUMNS: tuple[str, ...] = (
+    "epoch",
+    "lr",
+    "train_loss",
+    "train_global",
+    "train_local",
+    "val_loss",
+    "val_hamming_loss",
+    "val_average_precision",
+    "val_micro_f1",
+    "val_macro_f1",
+    "seconds",
+)
+
+
+def history_columns(task: str) -> tuple[str, ...]:
+    """The per-epoch history columns of a run of ``task``. Introduced in notebook 05."""
+    return MULTILABEL_HISTORY_COLUMNS if task == "multi_label" else HISTORY_COLUMNS
 
 CHECKPOINT_FILE = "checkpoint.pt"
 CHECKPOINT_FORMAT = 1
@@ -134,7 +180,8 @@ class TrainConfig:
     a bad value raises ``ValueError`` naming the field and the accepted values.
 
     Attributes:
-        model: backbone name, ``"cnn3"`` or ``"resnet18"`` (:mod:`fer_utils.models`).
+        model: ``"cnn3"`` or ``"resnet18"`` (:mod:`fer_utils.models`), or ``"mfjle"``
+            (paper B's six-module ensemble; needs ``task="multi_label"``).
         image_size: side of the square model input in pixels (>= 32).
         in_channels: 1 (gray) or 3 (RGB); images are converted when the data differ
             (gray repeated into 3 channels, RGB to luma 0.299 R + 0.587 G + 0.114 B).
@@ -151,6 +198,16 @@ class TrainConfig:
         mix_k, mix_lambda, wheel_layout: MixFeature's group size K, loss weight lambda
             and emotion-wheel layout (a name from :data:`fer_utils.wheel.LAYOUTS` or a
             K x K distance matrix as nested lists).
+        task: ``"single_label"`` (paper A) or ``"multi_label"`` (paper B: binary
+            cross-entropy on the dataset's ``multilabels``, see :mod:`fer_utils.multilabel`).
+        input_norm: ``"none"`` (pixels in [0, 1]) or ``"imagenet"`` (paper B), applied
+            inside the model (:data:`fer_utils.models.INPUT_NORMS`).
+        local_size: side in pixels of MF-JLE's local crops as the local modules see them.
+        crop_fraction: side of each square crop as a fraction of the image width
+            (SPEC 5.9, default 1/4; :mod:`fer_utils.crops`).
+        local_weights: the five ``lambda_i`` of paper B (one number for all five, or five).
+        multilabel_loss: ``"bce"`` (paper B) or ``"ce"`` (the multi-class ablation).
+        threshold: a label is predicted when its probability is above this.
         augment: ``"none"``, ``"basic"`` (flips + random crops) or ``"ferplus"`` (adds
             small rotations and brightness changes); see :mod:`fer_utils.augment`.
         seed: seed of the model initialisation and of every epoch's randomness.
@@ -162,7 +219,9 @@ class TrainConfig:
         channels_last: ``"auto"`` (on whenever bfloat16 autocast is on), ``True`` or
             ``False``: the memory layout of the model and input batches.
         selection: the validation metric that picks the best epoch (a key of
-            :data:`SELECTION_METRICS`); ties go to the lower validation cross-entropy,
+            :data:`SELECTION_METRICS` valid for the task, see :data:`TASK_SELECTION`;
+            ``"auto"``: validation accuracy for single-label runs, validation loss for
+            multi-label runs); ties go to the lower validation cross-entropy,
             then to the earlier epoch.
         eval_batch_size: batch size of validation and test predictions.
         precise_bn_images: after every epoch, recompute the batch-norm statistics from
@@ -193,12 +252,19 @@ class TrainConfig:
     mix_k: int = 3
     mix_lambda: float = 0.5
     wheel_layout: str | list[list[float]] = "plutchik"
+    task: str = "single_label"
+    input_norm: str = "none"
+    local_size: int = 32
+    crop_fraction: float = 0.25
+    local_weights: float | list[float] = 0.01
+    multilabel_loss: str = "bce"
+    threshold: float = 0.5
     augment: str = "basic"
     seed: int = 0
     device: str = "auto"
     amp: str = "auto"
     channels_last: bool | str = "auto"
-    selection: str = "val_accuracy"
+    selection: str = "auto"
     eval_batch_size: int = 256
     precise_bn_images: int = 4096
     deterministic: bool = True
@@ -209,16 +275,18 @@ class TrainConfig:
         self._check_model()
         self._check_optimisation()
         self._check_method()
+        self._check_task()
         self._check_runtime()
 
     def _check_model(self) -> None:
-        _check_choice("model", self.model, MODEL_NAMES)
+        _check_choice("model", self.model, TRAIN_MODELS)
         _check_int("image_size", self.image_size, 32)
         _check_choice("in_channels", self.in_channels, (1, 3))
         _check_choice("stem", self.stem, STEMS)
         if not isinstance(self.model_options, Mapping):
             _fail("model_options", "a dict of backbone options", self.model_options)
-        accepted = [o for o in model_options(self.model) if o != "stem"]
+        backbone = "resnet18" if self.model == "mfjle" else self.model
+        accepted = [o for o in model_options(backbone) if o != "stem"]
         unknown = sorted(set(self.model_options) - set(accepted))
         if unknown:
             _fail("model_options", f"a dict with keys from {accepted} for {self.model}", unknown)
@@ -226,7 +294,7 @@ class TrainConfig:
         self.model_options = json.loads(json.dumps(dict(self.model_options)))
         if self.model_options:
             try:  # builds a throw-away backbone: cheap for the options there are
-                build_backbone(self.model, self.in_channels, **self.model_options)
+                build_backbone(backbone, self.in_channels, **self.model_options)
             except (ValueError, TypeError) as err:
                 _fail(
                     "model_options", f"valid options for {self.model} ({err})", self.model_options
@@ -257,6 +325,30 @@ class TrainConfig:
             _fail("wheel_layout", f"one of {LAYOUTS} or a K x K matrix (nested lists)", layout)
         _check_choice("augment", self.augment, tuple(aug.POLICIES))
 
+    def _check_task(self) -> None:
+        _check_choice("task", self.task, TASKS)
+        _check_choice("input_norm", self.input_norm, tuple(INPUT_NORMS))
+        _check_int("local_size", self.local_size, 32)
+        _check_number("crop_fraction", self.crop_fraction, 0.0, 1.0, open_low=True)
+        weights = self.local_weights
+        if not isinstance(weights, list | tuple | np.ndarray | torch.Tensor):
+            weights = [weights] * NUM_LOCAL
+        weights = [float(w) if not isinstance(w, bool) else math.nan for w in weights]
+        if len(weights) != NUM_LOCAL or not all(math.isfinite(w) and w >= 0 for w in weights):
+            _fail("local_weights", f"a number >= 0 or {NUM_LOCAL} of them", self.local_weights)
+        self.local_weights = weights
+        _check_choice("multilabel_loss", self.multilabel_loss, ml.MULTILABEL_LOSSES)
+        _check_number("threshold", self.threshold, 0.0, 1.0, open_low=True)
+        if self.model == "mfjle" and self.task != "multi_label":
+            _fail("task", "'multi_label' for model='mfjle'", self.task)
+        if self.task == "multi_label" and self.method != "baseline":
+            _fail("method", "'baseline' for task='multi_label' (MixFeature is single-label)",
+                  self.method)
+
+    def resolved_selection(self) -> str:
+        """The selection metric actually used (``"auto"`` resolved for the task)."""
+        return TASK_SELECTION[self.task][0] if self.selection == "auto" else self.selection
+
     def _check_runtime(self) -> None:
         _check_int("seed", self.seed, 0)
         if not isinstance(self.device, str):
@@ -268,7 +360,7 @@ class TrainConfig:
                 _fail("device", "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'", self.device)
         _check_choice("amp", self.amp, AMP_MODES)
         _check_choice("channels_last", self.channels_last, ("auto", True, False))
-        _check_choice("selection", self.selection, tuple(SELECTION_METRICS))
+        _check_choice("selection", self.selection, ("auto", *TASK_SELECTION[self.task]))
         _check_int("eval_batch_size", self.eval_batch_size, 1)
         _check_int("precise_bn_images", self.precise_bn_images, 0)
         _check_choice("deterministic", self.deterministic, (True, False))
@@ -408,6 +500,89 @@ def preset(dataset: str, **overrides: Any) -> TrainConfig:
     return replace(copy.deepcopy(PRESETS[dataset]), **overrides)
 
 
+#: Paper B's MF-JLE settings (SPEC section 3) and a CPU-sized variant; see
+#: :func:`mfjle_preset`.
+MFJLE_PRESETS: dict[str, TrainConfig] = {
+    # 224x224 RGB with ImageNet normalisation, Adam 1e-4 (betas 0.9, 0.999), x0.9 every 50
+    # epochs, 218 epochs, batch 128, lambda_i = 0.01. Local crops enter their modules at
+    # the global size, so every module costs what the global one does.
+    "paper": TrainConfig(
+        task="multi_label",
+        model="mfjle",
+        image_size=224,
+        local_size=224,
+        in_channels=3,
+        input_norm="imagenet",
+        epochs=218,
+        batch_size=128,
+        optimizer="adam",
+        lr=1e-4,
+        weight_decay=0.0,
+        schedule="step",
+        step_every=50,
+        gamma=0.9,
+        local_weights=0.01,
+        augment="basic",
+    ),
+    # Not from the paper: small enough for a laptop CPU (MF-JLE about 20 training images/s
+    # on 2 cores, i.e. about 8 s per JAFFE epoch). float32, because bfloat16 autocast made
+    # the ensemble slower at these small inputs (10 vs 14 images/s on a busy 2-core CPU).
+    "cpu": TrainConfig(
+        task="multi_label",
+        model="mfjle",
+        image_size=64,
+        local_size=32,
+        in_channels=3,
+        input_norm="imagenet",
+        epochs=30,
+        batch_size=32,
+        optimizer="adam",
+        lr=1e-3,
+        weight_decay=0.0,
+        schedule="step",
+        step_every=10,
+        gamma=0.9,
+        local_weights=0.01,
+        augment="basic",
+        amp="off",
+    ),
+}
+
+
+def mfjle_preset(name: str = "auto", **overrides: Any) -> tuple[TrainConfig, str]:
+    """Paper B's MF-JLE settings (``"paper"``) or the CPU-sized ones (``"cpu"``).
+
+    Introduced in notebook 05. ``"auto"`` takes ``"paper"`` when a CUDA GPU is present and
+    ``"cpu"`` otherwise; the name actually used is returned next to the config, so that
+    notebooks and results tables can state it. Pass ``model="resnet18"`` for paper B's
+    single-network baseline with the same settings.
+
+    ============ ======== ====== ====== ===== ===== ================================
+    preset       global   local  epochs batch lr    schedule
+    ============ ======== ====== ====== ===== ===== ================================
+    paper        224      224    218    128   1e-4  x0.9 every 50 epochs
+    cpu          64       32     30     32    1e-3  x0.9 every 10 epochs
+    ============ ======== ====== ====== ===== ===== ================================
+
+    Both: Adam (betas 0.9, 0.999, no weight decay), RGB input with ImageNet
+    normalisation, crops 1/4 of the image width (SPEC 5.9), ``lambda_i = 0.01``, flips
+    and shifts (paper B does not describe its augmentation; this is our choice), model
+    selection on the validation loss. The CPU preset shrinks the inputs 3.5x and 7x,
+    runs in float32 (``amp="off"``), and trades epochs for a 10x larger learning rate
+    (with Adam 1e-4, 30 epochs on ~130 JAFFE images leave ResNet-18 far from fitted); its
+    numbers are not paper B's setting and must be labelled as such.
+    """
+    if name == "auto":
+        name = "paper" if torch.cuda.is_available() else "cpu"
+    if name not in MFJLE_PRESETS:
+        raise ValueError(f"unknown MF-JLE preset {name!r}; expected auto, paper or cpu")
+    names = {f.name for f in fields(TrainConfig)}
+    unknown = sorted(set(overrides) - names)
+    if unknown:
+        raise ValueError(f"unknown TrainConfig field(s) {', '.join(unknown)}")
+    return replace(copy.deepcopy(MFJLE_PRESETS[name]), **overrides), name
+
+
 # ---------------------------------------------------------------------------------------
 # Devices, precision, randomness, learning rate
 # ---------------------------------------------------------------------------------------
@@ -509,7 +684,15 @@ def make_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimiz
             momentum=config.momentum,
             weight_decay=config.weight_decay,
         )
-    return torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    # The fused Adam kernel updates all parameters in one pass: on a CPU it takes a
+    # quarter of the time of the default loop, which matters for MF-JLE's 67M parameters.
+    device = next(model.parameters()).device
+    return torch.optim.Adam(
+        model.parameters(),
+        lr=config.lr,
+        weight_decay=config.weight_decay,
+        fused=device.type in ("cpu", "cuda"),
+    )
 
 
 def make_scheduler(
@@ -539,49 +722,48 @@ class DeviceData:
     """A dataset ready for training: uint8 images at the model size, on the device.
 
     Introduced in notebook 04. ``distributions`` (``N x K`` or ``None``) stay on the CPU.
+    Multi-label runs (notebook 05) add ``targets``, the 0/1 float matrix ``N x L`` on the
+    device, and MF-JLE adds ``local_images``, the uint8 crops ``N x 5 x C x s x s``.
     """
 
     images: torch.Tensor
     labels: torch.Tensor
     distributions: torch.Tensor | None
     classes: tuple[str, ...]
+    targets: torch.Tensor | None = None
+    local_images: torch.Tensor | None = None
 
     def __len__(self) -> int:
         return int(self.labels.shape[0])
-
-
-def match_channels(images: torch.Tensor, in_channels: int) -> torch.Tensor:
-    """uint8 images with ``in_channels`` channels: gray repeated, or RGB turned to luma.
-
-    Introduced in notebook 04.
-    """
-    c = images.shape[1]
-    if c == in_channels:
-        return images
-    if c == 1 and in_channels == 3:
-        return images.expand(-1, 3, -1, -1).contiguous()
-    if c == 3 and in_channels == 1:
-        luma = torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
-        gray = (images.float() * luma.to(images.device)).sum(dim=1, keepdim=True)
-        return gray.round_().clamp_(0, 255).to(torch.uint8)
-    raise ValueError(f"cannot turn {c}-channel images into {in_channels} channels")
 
 
 def prepare_data(dataset: FERDataset, config: TrainConfig, device: torch.device) -> DeviceData:
     """``dataset`` as :class:`DeviceData`: channels matched, resized once, moved to ``device``.
 
     Introduced in notebook 04. Distributions are kept only when they have one column per
-    class.
+    class. For ``task="multi_label"`` the multi-hot ``targets`` come along, and for MF-JLE
+    the five landmark crops of every image, cut once here
+    (:func:`fer_utils.multilabel.local_inputs`).
     """
-    images = aug.resize_uint8(match_channels(dataset.images, config.in_channels), config.image_size)
+    channels = aug.match_channels(dataset.images, config.in_channels)
+    images = aug.resize_uint8(channels, config.image_size)
     dist = dataset.distributions
     if dist is not None and tuple(dist.shape) != (len(dataset), dataset.num_classes):
         dist = None
+    targets = local = None
+    if config.task == "multi_label":
+        targets = dataset.multilabels.to(device=device, dtype=torch.float32)
+    if config.model == "mfjle":
+        local = ml.local_inputs(
+            dataset, config.local_size, config.crop_fraction, config.in_channels
+        ).to(device)
     return DeviceData(
         images=images.to(device),
         labels=dataset.labels.to(device=device, dtype=torch.long),
         distributions=None if dist is None else dist.float().cpu(),
         classes=dataset.classes,
+        targets=targets,
+        local_images=local,
     )
 
 
@@ -667,13 +849,15 @@ class StepContext:
 
 
 def training_step(
-    model: FeatureClassifier,
+    model: nn.Module,
     optimizer: torch.optim.Optimizer,
     images: torch.Tensor,
     labels: torch.Tensor,
     ctx: StepContext,
     generators: Mapping[str, torch.Generator],
     timer: PhaseTimer | None = None,
+    targets: torch.Tensor | None = None,
+    local_images: torch.Tensor | None = None,
 ) -> dict[str, float]:
     """One optimisation step on a uint8 batch; returns ``{"ce", "loss", "kl"}``.
 
@@ -681,8 +865,15 @@ def training_step(
     (paper A): features of the batch, groups mixed by :func:`fer_utils.mixfeature.synthesize`,
     the head applied to originals and mixtures, loss
     :func:`fer_utils.mixfeature.mixfeature_loss`. ``kl`` is ``nan`` for the baseline.
+    Multi-label runs (notebook 05) go to :func:`multilabel_step` with ``targets`` (and
+    ``local_images`` for MF-JLE) and return its parts instead.
     """
     cfg = ctx.config
+    if cfg.task == "multi_label":
+        if targets is None:
+            raise ValueError("a multi-label training step needs targets")
+        return multilabel_step(model, optimizer, images, targets, ctx, generators, timer,
+                               local_images)
     with _phase(timer, "augment"):
         x = aug.augment_batch(images, None, cfg.augment, generators["augment"])
         x = ctx.to_layout(x)
@@ -711,8 +902,57 @@ def training_step(
     return parts
 
 
+def multilabel_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    images: torch.Tensor,
+    targets: torch.Tensor,
+    ctx: StepContext,
+    generators: Mapping[str, torch.Generator],
+    timer: PhaseTimer | None = None,
+    local_images: torch.Tensor | None = None,
+) -> dict[str, float]:
+    """One multi-label optimisation step; returns ``{"loss", "global", "local"}``.
+
+    Introduced in notebook 05. The global images are augmented as in paper A's runs; for
+    MF-JLE the ``N x 5`` crops are augmented the same way as one batch of ``5N`` images
+    (each crop draws its own flip and shift), every module runs on its input, and the
+    loss is :func:`fer_utils.multilabel.mfjle_loss`.
+    """
+    cfg = ctx.config
+    with _phase(timer, "augment"):
+        x = ctx.to_layout(aug.augment_batch(images, None, cfg.augment, generators["augment"]))
+        xl = None
+        if isinstance(model, MFJLE):
+            if local_images is None:
+                raise ValueError("MF-JLE needs the local crops of the batch (local_images)")
+            n, k = local_images.shape[:2]
+            flat = local_images.flatten(0, 1)
+            xl = aug.augment_batch(flat, None, cfg.augment, generators["augment"])
+            xl = ctx.to_layout(xl).view(n, k, *xl.shape[1:])
+    with _phase(timer, "forward"), ctx.autocast():
+        if xl is None:
+            global_logits, local_logits = model(x), None
+        else:
+            global_logits, local_logits = model.module_logits(x, xl)
+    with _phase(timer, "loss"):
+        loss, parts = ml.mfjle_loss(
+            global_logits.float(),
+            None if local_logits is None else local_logits.float(),
+            targets,
+            getattr(model, "local_weights", None),
+            cfg.multilabel_loss,
+        )
+    with _phase(timer, "backward"):
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+    with _phase(timer, "optimizer"):
+        optimizer.step()
+    return parts
+
+
 def train_one_epoch(
-    model: FeatureClassifier,
+    model: nn.Module,
     optimizer: torch.optim.Optimizer,
     data: DeviceData,
     ctx: StepContext,
@@ -724,18 +964,22 @@ def train_one_epoch(
 
     Introduced in notebook 04. Returns ``train_ce`` (cross-entropy of the original, i.e.
     non-mixed, augmented samples), ``train_loss`` and ``train_kl`` (MixFeature's weighted
-    KL term; ``nan`` for the baseline).
+    KL term; ``nan`` for the baseline). Multi-label runs return ``train_loss``,
+    ``train_global`` and ``train_local`` (notebook 05).
     """
     model.train()
     gens = epoch_generators(ctx.config.seed, epoch)
     batches = batch_indices(len(data), ctx.config.batch_size, gens["shuffle"])
-    totals = {"ce": 0.0, "loss": 0.0, "kl": 0.0}
+    keys = ("loss", "global", "local") if ctx.config.task == "multi_label" else ("ce", "loss", "kl")
+    totals = dict.fromkeys(keys, 0.0)
     bar = tqdm(batches, desc=f"epoch {epoch + 1}", leave=False, disable=not progress)
     for idx in bar:
         with _phase(timer, "index"):
             idx_dev = idx.to(data.images.device)
             xb, yb = data.images[idx_dev], data.labels[idx_dev]
-        parts = training_step(model, optimizer, xb, yb, ctx, gens, timer)
+            tb = None if data.targets is None else data.targets[idx_dev]
+            lb = None if data.local_images is None else data.local_images[idx_dev]
+        parts = training_step(model, optimizer, xb, yb, ctx, gens, timer, tb, lb)
         for key in totals:
             totals[key] += parts[key] * len(idx)
         bar.set_postfix(loss=f"{parts['loss']:.3f}", refresh=False)
@@ -778,13 +1022,58 @@ def recompute_bn_stats(
     batches = batch_indices(len(order), ctx.config.batch_size, generator)
     try:
         for idx in batches:
-            x = ctx.to_layout(aug.to_model_input(data.images[order[idx].to(data.images.device)]))
+            sel = order[idx].to(data.images.device)
+            x = ctx.to_layout(aug.to_model_input(data.images[sel]))
             with ctx.autocast():
-                model.features(x)
+                if isinstance(model, MFJLE):
+                    model.module_logits(x, _local_model_input(data.local_images[sel], ctx))
+                else:
+                    model.features(x)
     finally:
         for m, momentum in zip(norms, momenta, strict=True):
             m.momentum = momentum
         model.train(was_training)
+
+
+def _local_model_input(local_images: torch.Tensor, ctx: StepContext) -> torch.Tensor:
+    """uint8 crops ``N x 5 x C x s x s`` as the float model input (evaluation path)."""
+    n, k = local_images.shape[:2]
+    x = ctx.to_layout(aug.to_model_input(local_images.flatten(0, 1)))
+    return x.view(n, k, *x.shape[1:])
+
+
+@torch.inference_mode()
+def predict_module_logits(
+    model: MFJLE, data: DeviceData, ctx: StepContext
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Float32 CPU logits of every MF-JLE module on ``data``: global ``N x L``, local ``N x 5 x L``.
+
+    Introduced in notebook 05 (each module alone vs the ensemble).
+    """
+    model.eval()
+    bs = ctx.config.eval_batch_size
+    outs_g, outs_l = [], []
+    for start in range(0, len(data), bs):
+        x = ctx.to_layout(aug.to_model_input(data.images[start : start + bs]))
+        xl = _local_model_input(data.local_images[start : start + bs], ctx)
+        with ctx.autocast():
+            g, loc = model.module_logits(x, xl)
+        outs_g.append(g.float().cpu())
+        outs_l.append(loc.float().cpu())
+    return torch.cat(outs_g), torch.cat(outs_l)
+
+
+def predict_scores(model: nn.Module, data: DeviceData, ctx: StepContext) -> torch.Tensor:
+    """Float32 CPU logits ``N x K`` of any trained model on ``data`` (MF-JLE: ensemble score).
+
+    Introduced in notebook 05.
+    """
+    if isinstance(model, MFJLE):
+        g, loc = predict_module_logits(model, data, ctx)
+        return model.combine(g, loc.to(g.device)).float()
+    return predict_logits(
+        model, data.images, ctx.config.eval_batch_size, ctx.amp_dtype, ctx.channels_last
+    )
 
 
 @torch.inference_mode()
@@ -827,11 +1116,34 @@ def predict_proba(model: nn.Module, dataset: FERDataset, config: TrainConfig) ->
     the model's parameters, with the precision ``config`` resolves to there.
     """
     dev = next(model.parameters()).device
-    data = prepare_data(dataset, config, dev)
     amp_dtype = resolve_amp(config.amp, dev)
     cl = resolve_channels_last(config.channels_last, amp_dtype)
-    logits = predict_logits(model, data.images, config.eval_batch_size, amp_dtype, cl)
+    ctx = StepContext(config, dev, amp_dtype, cl, None)
+    logits = predict_scores(model, prepare_data(dataset, config, dev), ctx)
+    if config.task == "multi_label":
+        return torch.sigmoid(logits.double()).numpy()
     return torch.softmax(logits.double(), dim=1).numpy()
+
+
+def predict_modules(
+    model: MFJLE, dataset: FERDataset, config: TrainConfig
+) -> dict[str, np.ndarray]:
+    """Per-label probabilities ``N x L`` of each MF-JLE module alone and of the ensemble.
+
+    Introduced in notebook 05. Keys: ``"global"``, the landmark names of
+    :data:`fer_utils.data.dataset.LANDMARK_NAMES` (each local module's own sigmoid), and
+    ``"ensemble"`` (sigmoid of the weighted sum, what the model predicts).
+    """
+    dev = next(model.parameters()).device
+    amp_dtype = resolve_amp(config.amp, dev)
+    cl = resolve_channels_last(config.channels_last, amp_dtype)
+    ctx = StepContext(config, dev, amp_dtype, cl, None)
+    g, loc = predict_module_logits(model, prepare_data(dataset, config, dev), ctx)
+    out = {"global": torch.sigmoid(g.double()).numpy()}
+    for i, name in enumerate(LANDMARK_NAMES):
+        out[name] = torch.sigmoid(loc[:, i].double()).numpy()
+    out["ensemble"] = torch.sigmoid(model.combine(g, loc).double()).numpy()
+    return out
 
 
 def evaluate(
@@ -841,11 +1153,19 @@ def evaluate(
 
     Introduced in notebook 04. The metrics are :func:`fer_utils.metrics.single_label_report`
     (``kl`` only when ``data`` has distributions); ``ce`` is computed from the logits, so
-    it is exact also for very confident mistakes.
+    it is exact also for very confident mistakes. Multi-label runs (notebook 05) report
+    :func:`fer_utils.metrics.multilabel_report` of the sigmoid probabilities plus
+    ``loss``, the binary cross-entropy of the (ensemble) logits, and return the sigmoid
+    probabilities.
     """
-    logits = predict_logits(
-        model, data.images, ctx.config.eval_batch_size, ctx.amp_dtype, ctx.channels_last
-    )
+    logits = predict_scores(model, data, ctx)
+    if ctx.config.task == "multi_label":
+        targets = data.targets.cpu()
+        probs = torch.sigmoid(logits.double()).numpy()
+        report = metrics.multilabel_report(targets.numpy(), probs, ctx.config.threshold)
+        report["loss"] = float(F.binary_cross_entropy_with_logits(logits.double(),
+                                                                  targets.double()))
+        return report, probs
     labels = data.labels.cpu()
     probs = torch.softmax(logits.double(), dim=1).numpy()
     report = metrics.single_label_report(labels, probs, data.distributions)
@@ -853,8 +1173,11 @@ def evaluate(
     return report, probs
 
 
-def _val_row(report: dict[str, Any] | None) -> dict[str, float]:
+def _val_row(report: dict[str, Any] | None, task: str = "single_label") -> dict[str, float]:
     """The validation columns of a history row (``nan`` without a validation set)."""
+    if task == "multi_label":
+        names = [c[4:] for c in MULTILABEL_HISTORY_COLUMNS if c.startswith("val_")]
+        return {f"val_{k}": math.nan if report is None else report[k] for k in names}
     if report is None:
         return {
             k: math.nan for k in ("val_ce", "val_kl", "val_accuracy", "val_mean_class_accuracy")
@@ -874,7 +1197,7 @@ def selection_key(row: Mapping[str, float], selection: str) -> tuple[float, floa
     the negated validation cross-entropy as tie-breaker. ``nan`` never wins.
     """
     sign = 1.0 if SELECTION_METRICS[selection] == "max" else -1.0
-    score, ce = sign * row[selection], -row["val_ce"]
+    score, ce = sign * row[selection], -row.get("val_ce", row.get("val_loss", math.nan))
     return (-math.inf if math.isnan(score) else score, -math.inf if math.isnan(ce) else ce)
 
 
@@ -998,6 +1321,13 @@ class TrainResult:
             "duration_s": round(self.duration_s, 2),
         }
         best = self.history.loc[self.history["epoch"] == self.best_epoch]
+        if self.config.task == "multi_label":
+            if len(best):
+                row["val_loss"] = float(best["val_loss"].iloc[0])
+            if self.test_metrics is not None:
+                for k in (*metrics.MULTILABEL_METRICS, "loss"):
+                    row[f"test_{k}"] = self.test_metrics.get(k, math.nan)
+            return row
         if len(best):
             row["val_accuracy"] = float(best["val_accuracy"].iloc[0])
         if self.test_metrics is not None:
@@ -1025,17 +1355,22 @@ def deterministic_algorithms(enabled: bool) -> Iterator[None]:
         torch.backends.cudnn.benchmark = before_bench
 
 
-def init_model(config: TrainConfig, num_classes: int) -> FeatureClassifier:
+def init_model(config: TrainConfig, num_classes: int) -> nn.Module:
     """The model of ``config``, initialised from ``config.seed`` (global RNG untouched).
 
-    Introduced in notebook 04.
+    Introduced in notebook 04; ``model="mfjle"`` builds :class:`fer_utils.models.MFJLE`
+    (notebook 05).
     """
     options = dict(config.model_options)
-    if config.model == "resnet18":
-        options["stem"] = config.stem
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
-        return build_model(config.model, num_classes, config.in_channels, **options)
+        if config.model == "mfjle":
+            return MFJLE(num_classes, config.in_channels, config.local_weights,
+                         config.input_norm, config.stem)
+        if config.model == "resnet18":
+            options["stem"] = config.stem
+        return build_model(config.model, num_classes, config.in_channels,
+                           input_norm=config.input_norm, **options)
 
 
 def _check_datasets(
@@ -1056,6 +1391,20 @@ def _check_datasets(
             f"{len(train_set)} training samples in batches of batch_size="
             f"{config.batch_size} give batches of {smallest}"
         )
+    if config.task == "multi_label":
+        for name, ds in {"train_set": train_set, **others}.items():
+            if ds is None:
+                continue
+            if ds.multilabels is None or tuple(ds.multilabels.shape) != (len(ds), ds.num_classes):
+                raise ValueError(
+                    f"task='multi_label' needs {name}.multilabels of shape N x "
+                    f"{ds.num_classes} (see fer_utils.multilabel.multilabel_view)"
+                )
+            if config.model == "mfjle" and ds.landmarks is None:
+                raise ValueError(
+                    f"model='mfjle' needs {name}.landmarks for the local crops; add them with "
+                    "fer_utils.landmarks.dataset_landmarks(dataset)"
+                )
     if config.selection == "val_kl" and (val := others.get("val_set")) is not None:
         if val.distributions is None:
             raise ValueError("TrainConfig.selection='val_kl' needs val_set.distributions")
@@ -1192,11 +1541,11 @@ def run_epoch(
     bn_generator = epoch_generators(ctx.config.seed, epoch)["bn"]
     recompute_bn_stats(state.model, train_data, ctx, ctx.config.precise_bn_images, bn_generator)
     report = None if val_data is None else evaluate(state.model, val_data, ctx)[0]
-    row.update(_val_row(report))
+    row.update(_val_row(report, ctx.config.task))
     row["seconds"] = time.perf_counter() - start
     state.history.append(row)
     state.epochs_done = epoch + 1
-    state.consider(row, ctx.config.selection)
+    state.consider(row, ctx.config.resolved_selection())
     return row
 
 
@@ -1257,7 +1606,9 @@ def train(
                 save_checkpoint(path, state, config, fingerprint)
             for callback in callbacks:
                 callback(int(row["epoch"]), dict(row))
-        best_epoch, selected_by = select_best(state, config.selection, val_set is not None)
+        best_epoch, selected_by = select_best(
+            state, config.resolved_selection(), val_set is not None
+        )
         test_metrics, test_probs = None, None
         if test_set is not None:
             test_data = prepare_data(test_set, config, ctx.device)
@@ -1272,7 +1623,7 @@ def train(
     )
     return TrainResult(
         config=config,
-        history=pd.DataFrame(state.history, columns=list(HISTORY_COLUMNS)),
+        history=pd.DataFrame(state.history, columns=list(history_columns(config.task))),
         best_epoch=best_epoch,
         selected_by=selected_by,
         model=state.model.to("cpu", memory_format=torch.contiguous_format).eval(),

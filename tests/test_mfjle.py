@@ -1,0 +1,280 @@
+"""MF-JLE (paper B): the ensemble model, its loss, label sets, and multi-label training.
+
+Tiny synthetic faces (32x32, with exact landmarks) and one CPU thread keep it fast.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from fer_utils import metrics
+from fer_utils.data import FERDataset, load_dataset
+from fer_utils.data.dataset import LANDMARK_NAMES
+from fer_utils.models import MFJLE, InputNorm, build_model
+from fer_utils.multilabel import local_inputs, mfjle_loss, multilabel_view
+from fer_utils.train import (
+    MFJLE_PRESETS,
+    MULTILABEL_HISTORY_COLUMNS,
+    TrainConfig,
+    mfjle_preset,
+    predict_modules,
+    predict_proba,
+    train,
+)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread() -> Iterator[None]:
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def data() -> FERDataset:
+    return load_dataset("synthetic", n=60, image_size=32, seed=3)
+
+
+@pytest.fixture(scope="module")
+def parts(data: FERDataset) -> tuple[FERDataset, FERDataset, FERDataset]:
+    return tuple(data.subset(data.split_indices(s)) for s in ("train", "val", "test"))
+
+
+def tiny(model: str = "mfjle", **overrides: object) -> TrainConfig:
+    """The CPU preset shrunk to 32x32 inputs and two epochs."""
+    base = {"image_size": 32, "local_size": 32, "epochs": 2, "batch_size": 16, "progress": False,
+            "precise_bn_images": 32, "model": model}
+    base.update(overrides)
+    return mfjle_preset("cpu", **base)[0]
+
+
+# --- model ------------------------------------------------------------------------------
+
+
+def test_mfjle_score_is_global_plus_weighted_locals() -> None:
+    torch.manual_seed(0)
+    weights = [0.01, 0.02, 0.0, 0.5, 1.0]
+    model = MFJLE(4, in_channels=1, local_weights=weights).eval()
+    x = torch.rand(3, 1, 32, 32)
+    xl = torch.rand(3, 5, 1, 32, 32)
+    g, loc = model.module_logits(x, xl)
+    assert g.shape == (3, 4) and loc.shape == (3, 5, 4)
+    expected = g.clone()
+    for i, w in enumerate(weights):
+        expected += w * loc[:, i]
+    torch.testing.assert_close(model(x, xl), expected)
+    # each local module sees its own crop: changing crop 2 changes only local output 2
+    xl2 = xl.clone()
+    xl2[:, 2] = torch.rand(3, 1, 32, 32)
+    _, loc2 = model.module_logits(x, xl2)
+    changed = (loc2 - loc).abs().amax(dim=(0, 2)) > 0
+    assert changed.tolist() == [False, False, True, False, False]
+
+
+def test_mfjle_rejects_bad_inputs() -> None:
+    with pytest.raises(ValueError, match="local_weights"):
+        MFJLE(3, local_weights=[0.1, 0.1])
+    model = MFJLE(3, in_channels=1)
+    with pytest.raises(ValueError, match="x_local"):
+        model.module_logits(torch.rand(2, 1, 32, 32), torch.rand(2, 4, 1, 32, 32))
+
+
+def test_input_norm_uses_imagenet_statistics() -> None:
+    norm = InputNorm((0.485, 0.456, 0.406), (0.229, 0.224, 0.225), channels=3)
+    x = torch.full((1, 3, 2, 2), 0.5)
+    out = norm(x)
+    assert out[0, 0, 0, 0].item() == pytest.approx((0.5 - 0.485) / 0.229)
+    assert out[0, 2, 1, 1].item() == pytest.approx((0.5 - 0.406) / 0.225)
+    gray = InputNorm((0.485, 0.456, 0.406), (0.229, 0.224, 0.225), channels=1)
+    assert gray(x[:, :1])[0, 0, 0, 0].item() == pytest.approx((0.5 - 0.449) / (0.678 / 3))
+    with pytest.raises(ValueError, match="input_norm"):
+        build_model("resnet18", 3, 3, input_norm="cifar")
+
+
+# --- loss -------------------------------------------------------------------------------
+
+
+def _bce(logits: torch.Tensor, y: torch.Tensor) -> float:
+    """Binary cross-entropy written out: -mean(y log s + (1 - y) log(1 - s))."""
+    p = 1.0 / (1.0 + np.exp(-logits.double().numpy()))
+    yy = y.double().numpy()
+    return float(-(yy * np.log(p) + (1 - yy) * np.log(1 - p)).mean())
+
+
+def test_mfjle_loss_matches_direct_computation() -> None:
+    gen = torch.Generator().manual_seed(1)
+    g = torch.randn(6, 4, generator=gen)
+    loc = torch.randn(6, 5, 4, generator=gen)
+    y = (torch.rand(6, 4, generator=gen) > 0.5).float()
+    w = torch.tensor([0.01, 0.01, 0.02, 0.0, 0.1])
+    loss, parts = mfjle_loss(g, loc, y, w)
+    direct = _bce(g, y) + sum(float(w[i]) * _bce(loc[:, i], y) for i in range(5))
+    assert float(loss) == pytest.approx(direct, rel=1e-5)
+    assert parts["global"] == pytest.approx(_bce(g, y), rel=1e-5)
+    assert parts["loss"] == pytest.approx(parts["global"] + parts["local"], rel=1e-6)
+    single, sparts = mfjle_loss(g, None, y)
+    assert float(single) == pytest.approx(_bce(g, y), rel=1e-5) and math.isnan(sparts["local"])
+    with pytest.raises(ValueError, match="local_weights"):
+        mfjle_loss(g, loc, y)
+    with pytest.raises(ValueError, match="kind"):
+        mfjle_loss(g, None, y, kind="focal")
+
+
+def test_multiclass_ce_ablation_spreads_the_label_set_and_skips_empty_rows() -> None:
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.5, 0.5, 0.5], [1.0, -2.0, 0.0]])
+    y = torch.tensor([[1.0, 1.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    loss, _ = mfjle_loss(logits, None, y, kind="ce")
+    logp = F.log_softmax(logits, dim=1)
+    # row 0: target (1/2, 1/2, 0); row 1 has no label and is left out; row 2: (0, 0, 1)
+    expected = (-(0.5 * logp[0, 0] + 0.5 * logp[0, 1]) - logp[2, 2]) / 2
+    assert float(loss) == pytest.approx(float(expected), rel=1e-6)
+    none, _ = mfjle_loss(logits, None, torch.zeros(3, 3), kind="ce")
+    assert float(none) == 0.0
+
+
+# --- label sets -------------------------------------------------------------------------
+
+
+def test_multilabel_view_drops_jaffe_neutral_and_relabels(jaffe_fixture) -> None:
+    _, written = jaffe_fixture
+    ds = load_dataset("jaffe", root=written.root.parent, cache=False)
+    view = multilabel_view(ds)
+    assert "neutral" in ds.classes and "neutral" not in view.classes
+    assert view.multilabels.shape == (len(ds), len(ds.classes) - 1)
+    keep = [ds.classes.index(c) for c in view.classes]
+    torch.testing.assert_close(view.multilabels, ds.multilabels[:, keep].float())
+    # labels point at the same emotion; posed-neutral faces get their most-rated emotion
+    for i in range(len(ds)):
+        own = ds.classes[int(ds.labels[i])]
+        new = view.classes[int(view.labels[i])]
+        if own != "neutral":
+            assert new == own
+        else:
+            assert new == view.classes[int(ds.distributions[i, keep].argmax())]
+    torch.testing.assert_close(view.distributions.sum(1), torch.ones(len(ds)))
+    with pytest.raises(ValueError, match="not in"):
+        multilabel_view(ds, exclude=["boredom"])
+
+
+def test_multilabel_view_keeps_synthetic_classes_and_needs_multilabels(data: FERDataset) -> None:
+    assert multilabel_view(data) is data
+    with pytest.raises(ValueError, match="multilabels"):
+        multilabel_view(replace(data, multilabels=None))
+
+
+def test_local_inputs_are_uint8_crops_and_need_landmarks(data: FERDataset) -> None:
+    crops = local_inputs(data.subset(range(4)), 32, 0.25, 3)
+    assert crops.dtype == torch.uint8 and crops.shape == (4, 5, 3, 32, 32)
+    with pytest.raises(ValueError, match="landmarks"):
+        local_inputs(replace(data, landmarks=None), 32, 0.25, 1)
+
+
+# --- config and presets -----------------------------------------------------------------
+
+
+def test_presets_follow_paper_b() -> None:
+    paper = MFJLE_PRESETS["paper"]
+    assert (paper.image_size, paper.epochs, paper.batch_size, paper.lr) == (224, 218, 128, 1e-4)
+    assert paper.optimizer == "adam" and paper.step_every == 50 and paper.gamma == 0.9
+    assert paper.input_norm == "imagenet" and paper.in_channels == 3
+    assert paper.local_weights == [0.01] * 5
+    cfg, name = mfjle_preset("auto")
+    assert name == ("paper" if torch.cuda.is_available() else "cpu")
+    assert mfjle_preset("cpu", model="resnet18")[0].model == "resnet18"
+    with pytest.raises(ValueError, match="preset"):
+        mfjle_preset("gpu")
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"model": "mfjle", "task": "single_label"}, "task"),
+        ({"task": "multi_label", "method": "mixfeature"}, "method"),
+        ({"task": "multi_label", "local_weights": [0.1] * 4}, "local_weights"),
+        ({"task": "multi_label", "local_weights": -1.0}, "local_weights"),
+        ({"task": "multi_label", "threshold": 1.5}, "threshold"),
+        ({"task": "multi_label", "crop_fraction": 0.0}, "crop_fraction"),
+        ({"task": "multi_label", "multilabel_loss": "focal"}, "multilabel_loss"),
+        ({"task": "multi_label", "selection": "val_accuracy"}, "selection"),
+        ({"input_norm": "cifar"}, "input_norm"),
+        ({"task": "both"}, "task"),
+    ],
+)
+def test_config_rejects_bad_multilabel_fields(overrides: dict, field: str) -> None:
+    with pytest.raises(ValueError, match=f"TrainConfig.{field}"):
+        TrainConfig(**overrides)
+
+
+# --- training ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def mfjle_run(parts: tuple[FERDataset, ...]):
+    return train(tiny(), *parts)
+
+
+def test_train_mfjle_records_history_and_the_nine_metrics(mfjle_run, parts) -> None:
+    r = mfjle_run
+    assert list(r.history.columns) == list(MULTILABEL_HISTORY_COLUMNS)
+    assert len(r.history) == 2 and r.selected_by == "val_loss"
+    assert r.history["train_local"].notna().all()
+    assert set(metrics.MULTILABEL_METRICS) <= set(r.test_metrics)
+    test = parts[2]
+    # the reported metrics are those of the returned probabilities
+    again = metrics.multilabel_report(test.multilabels.numpy(), r.test_probabilities, 0.5)
+    for k in metrics.MULTILABEL_METRICS:
+        assert again[k] == pytest.approx(r.test_metrics[k], nan_ok=True)
+    probs = predict_proba(r.model, test, r.config)
+    np.testing.assert_allclose(probs, r.test_probabilities, atol=1e-6)
+    row = r.summary()
+    assert {f"test_{k}" for k in metrics.MULTILABEL_METRICS} <= set(row)
+
+
+def test_predict_modules_gives_each_module_and_the_ensemble(mfjle_run, parts) -> None:
+    out = predict_modules(mfjle_run.model, parts[2], mfjle_run.config)
+    assert list(out) == ["global", *LANDMARK_NAMES, "ensemble"]
+    n, k = len(parts[2]), parts[2].num_classes
+    assert all(v.shape == (n, k) for v in out.values())
+    logit = lambda p: np.log(p) - np.log1p(-p)  # noqa: E731
+    score = logit(out["global"]) + sum(0.01 * logit(out[name]) for name in LANDMARK_NAMES)
+    np.testing.assert_allclose(out["ensemble"], 1 / (1 + np.exp(-score)), atol=1e-5)
+
+
+def test_single_resnet_baseline_trains_multilabel(parts) -> None:
+    r = train(tiny("resnet18", epochs=1), *parts)
+    assert math.isnan(r.history["train_local"].iloc[0])
+    assert r.test_probabilities.shape == (len(parts[2]), parts[2].num_classes)
+
+
+def test_mfjle_resumes_after_a_kill_to_the_same_numbers(mfjle_run, parts, tmp_path: Path) -> None:
+    """Same seed, same numbers: a run killed after epoch 1 and resumed equals mfjle_run."""
+    cfg = replace(mfjle_run.config, checkpoint_dir=str(tmp_path))
+
+    def kill(epoch: int, row: dict) -> None:
+        if epoch == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg, *parts, run_name="killed", callbacks=[kill])
+    resumed = train(cfg, *parts, run_name="killed")
+    assert resumed.resumed_from_epoch == 1
+    cols = [c for c in MULTILABEL_HISTORY_COLUMNS if c != "seconds"]
+    assert resumed.history[cols].equals(mfjle_run.history[cols])
+    np.testing.assert_array_equal(resumed.test_probabilities, mfjle_run.test_probabilities)
+
+
+def test_multilabel_training_needs_targets_and_landmarks(parts) -> None:
+    train_set = parts[0]
+    with pytest.raises(ValueError, match="multilabels"):
+        train(tiny(), replace(train_set, multilabels=None), None)
+    with pytest.raises(ValueError, match="landmarks"):
+        train(tiny(), replace(train_set, landmarks=None), None)

@@ -33,8 +33,11 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(PY) -m ruff check .
 
+## benchmark: data loading, training throughput (baseline vs MixFeature), MF-JLE step and crops
 benchmark: $(STAMP)
 	$(PY) scripts/benchmark_data.py $(ARGS)
+	$(PY) scripts/benchmark_train.py
+	$(PY) scripts/benchmark_mfjle.py
 
 clean-venv:
 	rm -rf $(VENV)

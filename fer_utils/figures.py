@@ -249,3 +249,43 @@ def multilabel_comparison(
         fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def multilabel_examples(
+    images: np.ndarray | Sequence[np.ndarray],
+    classes: Sequence[str],
+    true: np.ndarray,
+    predictions: Mapping[str, np.ndarray],
+    threshold: float = 0.5,
+    n: int = 6,
+) -> Figure:
+    """Faces with their true label sets and each model's predicted set (paper B, Fig. 8).
+
+    Introduced in notebook 05. ``images`` are ``N x C x H x W`` uint8 (gray or RGB),
+    ``true`` the 0/1 matrix ``N x L``, ``predictions`` maps a model name to its
+    probabilities ``N x L``; a label is predicted above ``threshold``. Under each face:
+    the true set, then per model its set with a mark for an exact match.
+    """
+    count = min(n, len(true))
+    if count < 1:
+        raise ValueError("multilabel_examples needs at least one face")
+    short = _short(classes)
+    fig, axes = plt.subplots(1, count, figsize=(2.4 * count, 3.4), squeeze=False)
+
+    def names(row: np.ndarray) -> str:
+        chosen = [short[k] for k in np.flatnonzero(row)]
+        return ", ".join(chosen) if chosen else "(none)"
+
+    for i, ax in enumerate(axes[0]):
+        img = np.asarray(images[i])
+        shown = img[0] if img.shape[0] == 1 else np.transpose(img, (1, 2, 0))
+        ax.imshow(shown, cmap="gray" if img.shape[0] == 1 else None, vmin=0, vmax=255)
+        ax.axis("off")
+        lines = [f"true: {names(true[i])}"]
+        for model, probs in predictions.items():
+            pred = np.asarray(probs[i]) > threshold
+            mark = "=" if np.array_equal(pred, true[i].astype(bool)) else "x"
+            lines.append(f"{model}: {names(pred)} [{mark}]")
+        ax.set_title("\n".join(lines), fontsize=7, loc="left")
+    fig.tight_layout()
+    return fig

@@ -298,6 +298,23 @@ def official_split_protocol(
     return _finish(rows, runs, config, provenance)
 
 
+def random_split_indices(
+    dataset: FERDataset,
+    fractions: tuple[float, float, float] = (0.6, 0.2, 0.2),
+    seed: int = 0,
+    group_by: str = "sample",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(train, val, test) indices of the seeded split :func:`random_split_protocol` uses.
+
+    Introduced in notebook 05, e.g. to look again at the test images of one seed.
+    """
+    groups, by = sample_groups(dataset, group_by)
+    names = train_val_test_split(
+        len(dataset), fractions, seed, groups=None if by == "sample" else groups
+    )
+    return tuple(np.flatnonzero(names == part) for part in ("train", "val", "test"))
+
+
 def random_split_protocol(
     config: TrainConfig,
     dataset: FERDataset,
@@ -315,13 +332,10 @@ def random_split_protocol(
     parts). Runs are named ``split-<key>-s<seed>`` for checkpointing.
     """
     provenance = run_info()
-    groups, by = sample_groups(dataset, group_by)
+    _, by = sample_groups(dataset, group_by)
     rows, runs = [], []
     for s in seeds:
-        names = train_val_test_split(
-            len(dataset), fractions, int(s), groups=None if by == "sample" else groups
-        )
-        parts = tuple(np.flatnonzero(names == part) for part in ("train", "val", "test"))
+        parts = random_split_indices(dataset, fractions, int(s), group_by)
         cfg = replace(config, seed=int(s))
         result = _run(cfg, dataset, parts, f"split-{cfg.key()}-s{s}", keep_models)
         runs.append(result)

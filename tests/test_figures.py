@@ -107,3 +107,41 @@ def test_per_class_bars_one_bar_per_method_and_class() -> None:
     (ax,) = fig.axes
     assert len(ax.patches) == 6
     assert [t.get_text() for t in ax.get_xticklabels()] == ["HAP", "SAD", "ANG"]
+
+
+def _mfjle_rows() -> pd.DataFrame:
+    from fer_utils.metrics import MULTILABEL_METRICS
+
+    rows = []
+    for i, model in enumerate(("resnet18", "mfjle")):
+        row = {"model": model}
+        for k in MULTILABEL_METRICS:
+            row[f"{k}_mean"], row[f"{k}_std"] = 0.5 + 0.1 * i, 0.01
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def test_multilabel_comparison_one_panel_per_metric_with_paper_bars() -> None:
+    from fer_utils.published import MFJLE_TABLES
+
+    fig = figures.multilabel_comparison(_mfjle_rows(), MFJLE_TABLES["jaffe"])
+    assert len(fig.axes) == 9
+    # two of ours and two of the paper's bars per panel
+    assert all(len(ax.patches) == 4 for ax in fig.axes)
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights[:2] == pytest.approx([0.5, 0.6])
+    assert heights[2:] == pytest.approx([0.061, 0.032])  # paper B's JAFFE Hamming losses
+    without = figures.multilabel_comparison(_mfjle_rows(), None)
+    assert all(len(ax.patches) == 2 for ax in without.axes)
+
+
+def test_multilabel_examples_mark_exact_sets() -> None:
+    images = np.zeros((2, 1, 8, 8), dtype=np.uint8)
+    true = np.array([[1, 0, 1], [0, 1, 0]])
+    probs = {"a": np.array([[0.9, 0.1, 0.8], [0.2, 0.3, 0.1]])}
+    fig = figures.multilabel_examples(images, CLASSES, true, probs, n=2)
+    titles = [ax.get_title(loc="left") for ax in fig.axes]
+    assert "true: HAP, ANG" in titles[0] and "a: HAP, ANG [=]" in titles[0]
+    assert "a: (none) [x]" in titles[1]
+    with pytest.raises(ValueError, match="at least one"):
+        figures.multilabel_examples(images[:0], CLASSES, true[:0], probs, n=2)

@@ -278,3 +278,18 @@ def test_multilabel_training_needs_targets_and_landmarks(parts) -> None:
         train(tiny(), replace(train_set, multilabels=None), None)
     with pytest.raises(ValueError, match="landmarks"):
         train(tiny(), replace(train_set, landmarks=None), None)
+
+
+def test_random_split_indices_are_a_seeded_60_20_20_partition(data: FERDataset) -> None:
+    from fer_utils.protocols import random_split_indices
+
+    tr, va, te = random_split_indices(data, seed=4)
+    assert (len(tr), len(va), len(te)) == (36, 12, 12)
+    assert sorted(np.concatenate([tr, va, te]).tolist()) == list(range(len(data)))
+    again = random_split_indices(data, seed=4)
+    assert all(np.array_equal(a, b) for a, b in zip((tr, va, te), again, strict=True))
+    other = random_split_indices(data, seed=5)
+    assert not np.array_equal(te, other[2])
+    by_subject = random_split_indices(data, seed=4, group_by="subject")
+    subjects = [set(data.subjects[idx]) for idx in by_subject]
+    assert not (subjects[0] & subjects[2]) and not (subjects[1] & subjects[2])

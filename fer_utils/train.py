@@ -103,6 +103,15 @@ TASK_SELECTION: dict[str, tuple[str, ...]] = {
 #: other values of these fields may still be resumed.
 NON_IDENTITY_FIELDS: tuple[str, ...] = ("checkpoint_dir", "progress")
 
+#: Config fields that only multi-label runs use (see :meth:`TrainConfig.identity`).
+MULTILABEL_ONLY_FIELDS: tuple[str, ...] = (
+    "local_size",
+    "crop_fraction",
+    "local_weights",
+    "multilabel_loss",
+    "threshold",
+)
+
 #: The columns of :attr:`TrainResult.history`, one row per epoch.
 HISTORY_COLUMNS: tuple[str, ...] = (
     "epoch",
@@ -375,10 +384,24 @@ class TrainConfig:
         return json.loads(json.dumps(asdict(self)))
 
     def identity(self) -> dict[str, Any]:
-        """The fields that decide the numbers of a run (all but :data:`NON_IDENTITY_FIELDS`)."""
+        """The fields that decide the numbers of a run (all but :data:`NON_IDENTITY_FIELDS`).
+
+        ``selection`` enters resolved (``"auto"`` is the metric it stands for). A
+        single-label run leaves out the fields that only multi-label runs use
+        (:data:`MULTILABEL_ONLY_FIELDS`, and ``task`` itself) and ``input_norm`` when it
+        is ``"none"``: they cannot change its numbers, and leaving them out keeps the
+        identity (and run names) of single-label runs what it was before multi-label
+        training existed, so their checkpoints still resume.
+        """
         d = self.to_dict()
         for name in NON_IDENTITY_FIELDS:
             d.pop(name)
+        d["selection"] = self.resolved_selection()
+        if self.task == "single_label":
+            for name in ("task", *MULTILABEL_ONLY_FIELDS):
+                d.pop(name)
+            if self.input_norm == "none":
+                d.pop("input_norm")
         return d
 
     def key(self) -> str:

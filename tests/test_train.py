@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -504,3 +505,20 @@ def test_single_label_report() -> None:
     assert rep["ce"] == pytest.approx(-np.mean(np.log([0.7, 0.8, 0.4, 0.4])))
     assert rep["kl"] == pytest.approx(rep["ce"])  # KL to one-hot targets = cross-entropy
     assert rep["confusion_matrix"].trace() == 3
+
+
+def test_single_label_identity_is_unchanged_by_the_multilabel_fields() -> None:
+    """Single-label run names (and so their checkpoints) did not change when multi-label
+    training was added: the identity holds exactly the fields it held before."""
+    cfg = preset("jaffe", image_size=64, progress=False, checkpoint_dir="/tmp/somewhere")
+    ident = cfg.identity()
+    for name in ("task", "input_norm", "local_size", "crop_fraction", "local_weights",
+                 "multilabel_loss", "threshold", "checkpoint_dir", "progress"):
+        assert name not in ident
+    assert ident["selection"] == "val_accuracy"
+    assert cfg.key() == replace(cfg, selection="val_accuracy").key()
+    # the run name the trainer used for this config before multi-label training existed
+    assert cfg.key() == "cef63aaa47"
+    multi = replace(cfg, task="multi_label", model="resnet18", model_options={})
+    assert {"task", "local_weights", "threshold"} <= set(multi.identity())
+    assert multi.identity()["selection"] == "val_loss"

@@ -38,7 +38,7 @@ from fer_utils.metrics import MULTILABEL_METRICS  # noqa: E402
 from fer_utils.multilabel import multilabel_view  # noqa: E402
 from fer_utils.plots import save_figure  # noqa: E402
 from fer_utils.protocols import random_split_protocol  # noqa: E402
-from fer_utils.provenance import REPO_ROOT, run_info  # noqa: E402
+from fer_utils.provenance import REPO_ROOT, run_info, update_results_table  # noqa: E402
 from fer_utils.published import MFJLE_TABLES  # noqa: E402
 from fer_utils.train import mfjle_preset  # noqa: E402
 
@@ -126,12 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         print(pd.DataFrame([rows[-1]]).drop(columns=["config"]).T.to_string(), flush=True)
 
     new = pd.DataFrame(rows)
-    if args.out.exists():
-        old = pd.read_csv(args.out)
-        keep = ~old.set_index(KEY).index.isin(new.set_index(KEY).index)
-        new = pd.concat([old[keep], new], ignore_index=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    new.sort_values(KEY).to_csv(args.out, index=False)
+    new = update_results_table(args.out, new, KEY)
     tag = f"{args.dataset}_{rows[0]['preset']}"
     detail = args.out.parent / "mfjle_runs" / f"{tag}.csv"
     detail.parent.mkdir(parents=True, exist_ok=True)

@@ -44,7 +44,7 @@ from fer_utils.protocols import (
     kfold_protocol,
     official_split_protocol,
 )
-from fer_utils.provenance import REPO_ROOT, run_info
+from fer_utils.provenance import REPO_ROOT, run_info, update_results_table
 from fer_utils.published import TABLE2_ACCURACY
 from fer_utils.train import PRESETS, preset
 
@@ -211,12 +211,7 @@ def main(argv: list[str] | None = None) -> int:
         print(pd.DataFrame([rows[-1]]).to_string(index=False), flush=True)
 
     new = pd.DataFrame(rows)
-    if args.out.exists():
-        old = pd.read_csv(args.out)
-        keep = ~old.set_index(KEY).index.isin(new.set_index(KEY).index)
-        new = pd.concat([old[keep], new], ignore_index=True)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    new.sort_values(KEY).to_csv(args.out, index=False)
+    new = update_results_table(args.out, new, KEY)
     detail = args.out.parent / "table2_runs" / f"{args.dataset}_{protocol_name(args)}.csv"
     detail.parent.mkdir(parents=True, exist_ok=True)
     pd.concat(per_run, ignore_index=True).to_csv(detail, index=False)

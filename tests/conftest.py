@@ -7,11 +7,13 @@ copy a fixture folder to their own ``tmp_path`` first (the ``copy_written`` fixt
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import torch
 
 from fer_utils.data import (
     CKPLUS_CLASSES,
@@ -39,6 +41,33 @@ def _private_cache_dir(
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("FER_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "fer_cache"))
         yield
+
+
+@pytest.fixture(scope="module")
+def one_thread() -> Iterator[None]:
+    """Run a module on one torch thread: tiny models run fastest, and most reliably on a
+    busy machine, that way. Use with ``pytestmark = pytest.mark.usefixtures("one_thread")``."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def require_real(name: str, marker: str) -> Path:
+    """``$FER_DATA_DIR/name``, or skip the calling test when it (or ``marker`` in it) is absent."""
+    env = os.environ.get("FER_DATA_DIR")
+    if not env:
+        pytest.skip("FER_DATA_DIR is not set")
+    root = Path(env) / name
+    if not (root / marker).exists():
+        pytest.skip(f"{root / marker} not found")
+    return root
+
+
+@pytest.fixture
+def real_root() -> Callable[[str, str], Path]:
+    """:func:`require_real` for tests on real data: ``real_root("jaffe", "jaffedbase")``."""
+    return require_real
 
 
 def _copy_written(written: WrittenDataset, dest: Path) -> WrittenDataset:

@@ -7,9 +7,6 @@ decodes FER+'s 35,710 PNG files.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from fer_utils.data import load_dataset
@@ -17,19 +14,8 @@ from fer_utils.data import load_dataset
 pytestmark = pytest.mark.realdata
 
 
-def _require(name: str, marker: str) -> Path:
-    """``$FER_DATA_DIR/name``, or skip the test when it is not there."""
-    env = os.environ.get("FER_DATA_DIR")
-    if not env:
-        pytest.skip("FER_DATA_DIR is not set")
-    root = Path(env) / name
-    if not (root / marker).exists():
-        pytest.skip(f"{root / marker} not found")
-    return root
-
-
-def test_jaffe_real_counts() -> None:
-    _require("jaffe", "jaffedbase")
+def test_jaffe_real_counts(real_root) -> None:
+    real_root("jaffe", "jaffedbase")
     ds = load_dataset("jaffe")
     assert len(ds) == 213 and ds.images.shape[1:] == (1, 256, 256)
     assert ds.class_counts() == {
@@ -51,8 +37,8 @@ def test_jaffe_real_counts() -> None:
     assert len(no_fear) == 181 and no_fear.dropped["fear_not_rated"] == 32
 
 
-def test_ferplus_real_majority_counts() -> None:
-    _require("ferplus", "FER2013Train")
+def test_ferplus_real_majority_counts(real_root) -> None:
+    real_root("ferplus", "FER2013Train")
     ds = load_dataset("ferplus")
     assert ds.info["split_sizes"] == {"train": 25045, "val": 3191, "test": 3137}
     assert ds.info["counts"]["train"] == {
@@ -73,8 +59,8 @@ def test_ferplus_real_majority_counts() -> None:
     "mode, train_size",
     [("probability", 27947), ("crossentropy", 27947), ("multi_target", 27667)],
 )
-def test_ferplus_real_other_modes(mode: str, train_size: int) -> None:
+def test_ferplus_real_other_modes(mode: str, train_size: int, real_root) -> None:
     """Training sizes this loader gives (validation and test stay majority)."""
-    _require("ferplus", "FER2013Train")
+    real_root("ferplus", "FER2013Train")
     ds = load_dataset("ferplus", mode=mode)
     assert ds.info["split_sizes"] == {"train": train_size, "val": 3191, "test": 3137}

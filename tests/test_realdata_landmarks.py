@@ -7,9 +7,6 @@ the time on detection (about 15 s for the 213 images on two CPU cores).
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 import torch
 
@@ -20,19 +17,8 @@ from fer_utils.landmarks import dataset_landmarks, landmark_checks
 pytestmark = pytest.mark.realdata
 
 
-def _require(name: str, marker: str) -> Path:
-    """``$FER_DATA_DIR/name``, or skip the test when it is not there."""
-    env = os.environ.get("FER_DATA_DIR")
-    if not env:
-        pytest.skip("FER_DATA_DIR is not set")
-    root = Path(env) / name
-    if not (root / marker).exists():
-        pytest.skip(f"{root / marker} not found")
-    return root
-
-
-def test_jaffe_mtcnn_landmarks_are_plausible() -> None:
-    _require("jaffe", "jaffedbase")
+def test_jaffe_mtcnn_landmarks_are_plausible(real_root) -> None:
+    real_root("jaffe", "jaffedbase")
     ds = load_dataset("jaffe")
     points, report = dataset_landmarks(ds)
     print(  # shown with pytest -s: what MTCNN did on the real images

@@ -12,36 +12,10 @@ builder keep their original ids), so a rebuild without edits leaves the file unc
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbbuild import COLAB_INSTALL, badge, write
 
 NAME = "04_training.ipynb"
-TARGET = Path(__file__).resolve().parent.parent / "notebooks" / NAME
-
-BADGE = (
-    "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-    f"(https://colab.research.google.com/github/fer-replication/fer-replication/blob/main/"
-    f"notebooks/{NAME})"
-)
-
-COLAB_INSTALL = """\
-# Runs only on Google Colab: fetch the repository and install fer_utils into the
-# Colab runtime (which already has matched torch and torchvision, so --no-deps keeps them).
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    subprocess.run(
-        ["git", "clone", "--depth", "1", "https://github.com/fer-replication/fer-replication", "/content/fer-replication"],
-        check=True,
-    )
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "/content/fer-replication"],
-        check=True,
-    )
-    sys.path.insert(0, "/content/fer-replication")"""
+BADGE = badge(NAME)
 
 INTRO = """\
 # 04 · Training: baseline versus MixFeature
@@ -399,51 +373,29 @@ cross-validation, under both groupings (section 6), so that each number says whi
 protocol it comes from."""
 
 
-def cells() -> list[nbformat.NotebookNode]:
-    """The notebook's cells, in order, with stable ids."""
-    spec = [
-        ("md", "48b1960b", BADGE),
-        ("code", "13cfe8f0", COLAB_INSTALL),
-        ("md", "68cf6704", INTRO),
-        ("params", "61e899ab", PARAMETERS),
-        ("code", "6d14f0d3", SETUP),
-        ("md", "561a4067", TRAIN_MD),
-        ("code", "081328dd", TRAIN_CODE),
-        ("md", "530ee396", CURVES_MD),
-        ("code", "33a50b0a", CURVES_CODE),
-        ("md", "c2f43618", TABLE_MD),
-        ("code", "8bf32eea", TABLE_CODE),
-        ("md", "2a552aae", CONFUSION_MD),
-        ("code", "9a803dab", CONFUSION_CODE),
-        ("md", "7b307d7a", COMPOUND_MD),
-        ("code", "dc6ecfdb", COMPOUND_CODE),
-        ("md", "nb04-protocols-md", PROTOCOLS_MD),
-        ("code", "nb04-protocols-run", PROTOCOLS_CODE),
-        ("md", "nb04-committed-md", COMMITTED_MD),
-        ("code", "nb04-committed-table", COMMITTED_CODE),
-        ("md", "5b469ac0", SUMMARY_MD),
-    ]
-    out = []
-    for kind, cell_id, source in spec:
-        if kind == "md":
-            out.append(new_markdown_cell(source, id=cell_id))
-        else:
-            metadata = {"tags": ["parameters"]} if kind == "params" else {}
-            out.append(new_code_cell(source, id=cell_id, metadata=metadata))
-    return out
-
-
-def build() -> nbformat.NotebookNode:
-    """The complete notebook (no outputs, python3 kernel)."""
-    nb = new_notebook(cells=cells())
-    nb.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    }
-    nbformat.validate(nb)
-    return nb
+SPEC = [
+    ("md", "48b1960b", BADGE),
+    ("code", "13cfe8f0", COLAB_INSTALL),
+    ("md", "68cf6704", INTRO),
+    ("params", "61e899ab", PARAMETERS),
+    ("code", "6d14f0d3", SETUP),
+    ("md", "561a4067", TRAIN_MD),
+    ("code", "081328dd", TRAIN_CODE),
+    ("md", "530ee396", CURVES_MD),
+    ("code", "33a50b0a", CURVES_CODE),
+    ("md", "c2f43618", TABLE_MD),
+    ("code", "8bf32eea", TABLE_CODE),
+    ("md", "2a552aae", CONFUSION_MD),
+    ("code", "9a803dab", CONFUSION_CODE),
+    ("md", "7b307d7a", COMPOUND_MD),
+    ("code", "dc6ecfdb", COMPOUND_CODE),
+    ("md", "nb04-protocols-md", PROTOCOLS_MD),
+    ("code", "nb04-protocols-run", PROTOCOLS_CODE),
+    ("md", "nb04-committed-md", COMMITTED_MD),
+    ("code", "nb04-committed-table", COMMITTED_CODE),
+    ("md", "5b469ac0", SUMMARY_MD),
+]
 
 
 if __name__ == "__main__":
-    nbformat.write(build(), TARGET)
-    print(f"wrote {TARGET}")
+    write(SPEC, NAME, "nb04")

@@ -9,36 +9,10 @@ result has no outputs and stable cell ids, so a rebuild without edits changes no
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbbuild import COLAB_INSTALL, badge, write
 
 NAME = "05_mf_jle_ensemble.ipynb"
-TARGET = Path(__file__).resolve().parent.parent / "notebooks" / NAME
-
-BADGE = (
-    "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-    f"(https://colab.research.google.com/github/fer-replication/fer-replication/blob/main/"
-    f"notebooks/{NAME})"
-)
-
-COLAB_INSTALL = """\
-# Runs only on Google Colab: fetch the repository and install fer_utils into the
-# Colab runtime (which already has matched torch and torchvision, so --no-deps keeps them).
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    subprocess.run(
-        ["git", "clone", "--depth", "1", "https://github.com/fer-replication/fer-replication", "/content/fer-replication"],
-        check=True,
-    )
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "/content/fer-replication"],
-        check=True,
-    )
-    sys.path.insert(0, "/content/fer-replication")"""
+BADGE = badge(NAME)
 
 INTRO = """\
 # 05 · MF-JLE: one global and five local ResNet-18s for multi-label FER
@@ -281,50 +255,27 @@ SUMMARY_MD = """\
   B's tables."""
 
 
-def cells() -> list[nbformat.NotebookNode]:
-    """The notebook's cells in order, with stable ids."""
-    spec = [
-        ("md", BADGE),
-        ("code", COLAB_INSTALL),
-        ("md", INTRO),
-        ("params", PARAMETERS),
-        ("code", SETUP),
-        ("md", LANDMARK_MD),
-        ("code", LANDMARK_CODE),
-        ("md", TRAIN_MD),
-        ("code", TRAIN_CODE),
-        ("md", TABLE_MD),
-        ("code", TABLE_CODE),
-        ("md", MODULES_MD),
-        ("code", MODULES_CODE),
-        ("md", EXAMPLES_MD),
-        ("code", EXAMPLES_CODE),
-        ("md", COMMITTED_MD),
-        ("code", COMMITTED_CODE),
-        ("md", SUMMARY_MD),
-    ]
-    out = []
-    for i, (kind, source) in enumerate(spec):
-        cell_id = f"nb05-{i:02d}"
-        if kind == "md":
-            out.append(new_markdown_cell(source, id=cell_id))
-        else:
-            metadata = {"tags": ["parameters"]} if kind == "params" else {}
-            out.append(new_code_cell(source, id=cell_id, metadata=metadata))
-    return out
-
-
-def build() -> nbformat.NotebookNode:
-    """The complete notebook (no outputs, python3 kernel)."""
-    nb = new_notebook(cells=cells())
-    nb.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    }
-    nbformat.validate(nb)
-    return nb
+SPEC = [
+    ("md", BADGE),
+    ("code", COLAB_INSTALL),
+    ("md", INTRO),
+    ("params", PARAMETERS),
+    ("code", SETUP),
+    ("md", LANDMARK_MD),
+    ("code", LANDMARK_CODE),
+    ("md", TRAIN_MD),
+    ("code", TRAIN_CODE),
+    ("md", TABLE_MD),
+    ("code", TABLE_CODE),
+    ("md", MODULES_MD),
+    ("code", MODULES_CODE),
+    ("md", EXAMPLES_MD),
+    ("code", EXAMPLES_CODE),
+    ("md", COMMITTED_MD),
+    ("code", COMMITTED_CODE),
+    ("md", SUMMARY_MD),
+]
 
 
 if __name__ == "__main__":
-    nbformat.write(build(), TARGET)
-    print(f"wrote {TARGET}")
+    write(SPEC, NAME, "nb05")

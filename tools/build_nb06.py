@@ -12,36 +12,10 @@ the file unchanged.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+from nbbuild import COLAB_INSTALL, badge, write
 
 NAME = "06_metrics.ipynb"
-TARGET = Path(__file__).resolve().parent.parent / "notebooks" / NAME
-
-BADGE = (
-    "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
-    f"(https://colab.research.google.com/github/fer-replication/fer-replication/blob/main/"
-    f"notebooks/{NAME})"
-)
-
-COLAB_INSTALL = """\
-# Runs only on Google Colab: fetch the repository and install fer_utils into the
-# Colab runtime (which already has matched torch and torchvision, so --no-deps keeps them).
-import subprocess
-import sys
-
-if "google.colab" in sys.modules:
-    subprocess.run(
-        ["git", "clone", "--depth", "1", "https://github.com/fer-replication/fer-replication", "/content/fer-replication"],
-        check=True,
-    )
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "-e", "/content/fer-replication"],
-        check=True,
-    )
-    sys.path.insert(0, "/content/fer-replication")"""
+BADGE = badge(NAME)
 
 INTRO = """\
 # 06 · Metrics: what each number means, and how ours compare with the papers
@@ -628,58 +602,35 @@ SUMMARY_MD = """\
   gaps, and on the synthetic faces there is no paper number to compare with."""
 
 
-def cells() -> list[nbformat.NotebookNode]:
-    """The notebook's cells, in order, with stable ids."""
-    spec = [
-        ("md", BADGE),
-        ("code", COLAB_INSTALL),
-        ("md", INTRO),
-        ("params", PARAMETERS),
-        ("code", SETUP),
-        ("md", SINGLE_MD),
-        ("code", SINGLE_CODE),
-        ("md", LDL_MD),
-        ("code", LDL_CODE),
-        ("md", LDL_ZERO_MD),
-        ("code", LDL_ZERO_CODE),
-        ("md", LDL_RANDOM_MD),
-        ("code", LDL_RANDOM_CODE),
-        ("md", ML_MD),
-        ("code", ML_CODE),
-        ("md", EDGE_MD),
-        ("code", EDGE_CODE),
-        ("md", ML_RANDOM_MD),
-        ("code", ML_RANDOM_CODE),
-        ("md", RESULTS_MD),
-        ("code", RESULTS_LIST_CODE),
-        ("md", TABLE2_MD),
-        ("code", TABLE2_CODE),
-        ("md", MFJLE_MD),
-        ("code", MFJLE_CODE),
-        ("md", SUMMARY_MD),
-    ]
-    out = []
-    for i, (kind, source) in enumerate(spec):
-        cell_id = f"nb06-{i:02d}"
-        if kind == "md":
-            out.append(new_markdown_cell(source, id=cell_id))
-        else:
-            metadata = {"tags": ["parameters"]} if kind == "params" else {}
-            out.append(new_code_cell(source, id=cell_id, metadata=metadata))
-    return out
-
-
-def build() -> nbformat.NotebookNode:
-    """The complete notebook (no outputs, python3 kernel)."""
-    nb = new_notebook(cells=cells())
-    nb.metadata = {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-        "language_info": {"name": "python"},
-    }
-    nbformat.validate(nb)
-    return nb
+SPEC = [
+    ("md", BADGE),
+    ("code", COLAB_INSTALL),
+    ("md", INTRO),
+    ("params", PARAMETERS),
+    ("code", SETUP),
+    ("md", SINGLE_MD),
+    ("code", SINGLE_CODE),
+    ("md", LDL_MD),
+    ("code", LDL_CODE),
+    ("md", LDL_ZERO_MD),
+    ("code", LDL_ZERO_CODE),
+    ("md", LDL_RANDOM_MD),
+    ("code", LDL_RANDOM_CODE),
+    ("md", ML_MD),
+    ("code", ML_CODE),
+    ("md", EDGE_MD),
+    ("code", EDGE_CODE),
+    ("md", ML_RANDOM_MD),
+    ("code", ML_RANDOM_CODE),
+    ("md", RESULTS_MD),
+    ("code", RESULTS_LIST_CODE),
+    ("md", TABLE2_MD),
+    ("code", TABLE2_CODE),
+    ("md", MFJLE_MD),
+    ("code", MFJLE_CODE),
+    ("md", SUMMARY_MD),
+]
 
 
 if __name__ == "__main__":
-    nbformat.write(build(), TARGET)
-    print(f"wrote {TARGET}")
+    write(SPEC, NAME, "nb06")

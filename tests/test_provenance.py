@@ -1,0 +1,28 @@
+"""Results tables: rows are replaced by key, others kept (fer_utils.provenance)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from fer_utils.provenance import run_info, update_results_table
+
+
+def test_update_results_table_replaces_rows_by_key_and_keeps_the_rest(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "table.csv"
+    first = pd.DataFrame({"dataset": ["a", "b"], "method": ["x", "x"], "acc": [1.0, 2.0]})
+    update_results_table(path, first, ["dataset", "method"])
+    second = pd.DataFrame({"dataset": ["b", "c"], "method": ["x", "x"], "acc": [5.0, 6.0],
+                           "note": ["new", "new"]})
+    out = update_results_table(path, second, ["dataset", "method"])
+    back = pd.read_csv(path)
+    assert list(back["dataset"]) == ["a", "b", "c"]
+    assert list(back["acc"]) == [1.0, 5.0, 6.0]
+    assert back["note"].isna().tolist() == [True, False, False]
+    assert out.equals(back)
+
+
+def test_run_info_records_commit_device_and_time() -> None:
+    info = run_info()
+    assert {"git_commit", "device", "time_utc"} <= set(info)

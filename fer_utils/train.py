@@ -342,7 +342,10 @@ class TrainConfig:
         weights = self.local_weights
         if not isinstance(weights, list | tuple | np.ndarray | torch.Tensor):
             weights = [weights] * NUM_LOCAL
-        weights = [float(w) if not isinstance(w, bool) else math.nan for w in weights]
+        try:
+            weights = [math.nan if isinstance(w, bool) else float(w) for w in weights]
+        except (TypeError, ValueError):
+            weights = []
         if len(weights) != NUM_LOCAL or not all(math.isfinite(w) and w >= 0 for w in weights):
             _fail("local_weights", f"a number >= 0 or {NUM_LOCAL} of them", self.local_weights)
         self.local_weights = weights

@@ -194,6 +194,7 @@ def test_presets_follow_paper_b() -> None:
         ({"task": "multi_label", "method": "mixfeature"}, "method"),
         ({"task": "multi_label", "local_weights": [0.1] * 4}, "local_weights"),
         ({"task": "multi_label", "local_weights": -1.0}, "local_weights"),
+        ({"task": "multi_label", "local_weights": "high"}, "local_weights"),
         ({"task": "multi_label", "threshold": 1.5}, "threshold"),
         ({"task": "multi_label", "crop_fraction": 0.0}, "crop_fraction"),
         ({"task": "multi_label", "multilabel_loss": "focal"}, "multilabel_loss"),

@@ -49,7 +49,9 @@ from fer_utils.published import TABLE2_ACCURACY
 from fer_utils.train import PRESETS, preset
 
 PROTOCOLS = ("kfold", "holdout45", "official")
-KEY = ["dataset", "method", "protocol"]
+#: What identifies a row: rows that differ only in their departures from the preset (e.g.
+#: another learning rate) are kept side by side.
+KEY = ["dataset", "method", "protocol", "deviations"]
 
 
 class MethodRuns(NamedTuple):

@@ -26,3 +26,12 @@ def test_update_results_table_replaces_rows_by_key_and_keeps_the_rest(tmp_path: 
 def test_run_info_records_commit_device_and_time() -> None:
     info = run_info()
     assert {"git_commit", "device", "time_utc"} <= set(info)
+
+
+def test_update_results_table_reads_a_missing_key_column_as_none(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"dataset": ["a"], "acc": [1.0]}).to_csv(path, index=False)
+    new = pd.DataFrame({"dataset": ["a", "a"], "deviations": ["none", "lr=0.01"],
+                        "acc": [2.0, 3.0]})
+    out = update_results_table(path, new, ["dataset", "deviations"])
+    assert out["acc"].tolist() == [3.0, 2.0]  # the old "none" row was replaced

@@ -344,14 +344,19 @@ committed = pd.read_csv(table2_path) if table2_path.exists() else pd.DataFrame(
     columns=["dataset", "method", "protocol"])
 committed = committed[(committed["dataset"] == "jaffe")
                       & committed["protocol"].isin(jaffe_protocols)]
+if "deviations" not in committed:
+    committed["deviations"] = "none"
+committed["deviations"] = committed["deviations"].fillna("none")
 side = pd.DataFrame({"paper (Table 2) %": TABLE2_ACCURACY["jaffe"]})
 for protocol in jaffe_protocols:
-    ours = committed[committed["protocol"] == protocol].set_index("method")
-    side[protocol] = [
-        f"{ours.at[m, 'accuracy_mean']:.2f} +- {ours.at[m, 'accuracy_std']:.2f}"
-        f" ({ours.at[m, 'n_runs']} runs)" if m in ours.index else "not run yet"
-        for m in side.index
-    ]
+    part = committed[committed["protocol"] == protocol]
+    for deviations in sorted(set(part["deviations"])) or ["none"]:
+        ours = part[part["deviations"] == deviations].set_index("method")
+        side[f"{protocol} ({deviations})"] = [
+            f"{ours.at[m, 'accuracy_mean']:.2f} +- {ours.at[m, 'accuracy_std']:.2f}"
+            f" ({ours.at[m, 'n_runs']} runs)" if m in ours.index else "not run yet"
+            for m in side.index
+        ]
 if committed.empty:
     print(f"{table2_path.relative_to(REPO_ROOT)} has no JAFFE rows for these protocols yet; "
           "the commands above make them.")

@@ -527,6 +527,7 @@ else:
         rows.append({
             "dataset": r["dataset"], "protocol": r["protocol"], "method": r["method"],
             "epochs": r["epochs"], "runs": r["n_runs"],
+            "deviations": r.get("deviations", "none"),
             "ours: accuracy %": mean_pm_std(r["accuracy_mean"], r.get("accuracy_std"), 2),
             "paper: accuracy %": TABLE2_ACCURACY.get(r["dataset"], {}).get(r["method"], "—"),
             "ours: mean class acc. %": mean_pm_std(r.get("mean_class_accuracy_mean"),
@@ -538,7 +539,8 @@ else:
     save(table2_cmp, "table2_comparison.csv")
 
     # gains: rows that differ only in the method are paired
-    keys = [c for c in ("dataset", "protocol", "epochs", "image_size") if c in t2.columns]
+    keys = [c for c in ("dataset", "protocol", "epochs", "image_size", "deviations")
+            if c in t2.columns]
     gains = []
     for key, part in t2.groupby(keys, sort=False, dropna=False):
         acc = part.groupby("method")["accuracy_mean"].last()

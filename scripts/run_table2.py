@@ -112,7 +112,7 @@ def write_details(args: argparse.Namespace, outcome: dict[str, MethodRuns]) -> l
     Writes ``figures/table2_<dataset>_<protocol>_{curves,confusion,per_class}.png`` and
     ``table2_runs/<dataset>_<protocol>_{histories,per_class}.csv``; returns the paths.
     """
-    stem = f"{args.dataset}_{protocol_name(args)}"
+    stem = file_stem(args)
     fig_dir = args.out.parent / "figures"
     run_dir = args.out.parent / "table2_runs"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -123,7 +123,7 @@ def write_details(args: argparse.Namespace, outcome: dict[str, MethodRuns]) -> l
     written = [run_dir / f"{stem}_histories.csv", run_dir / f"{stem}_per_class.csv"]
     histories.to_csv(written[0], index=False)
     per_class.round(2).to_csv(written[1])
-    title = f"{args.dataset}, {protocol_name(args)}"
+    title = f"{args.dataset}, {protocol_name(args)}; deviations: {deviations_text(args)}"
     drawings = {
         "curves": lambda: figures.training_curves(histories, title=title),
         "confusion": lambda: figures.confusion_pair(matrices, classes, title=title),
@@ -141,17 +141,29 @@ def protocol_name(args: argparse.Namespace) -> str:
     return f"holdout45_{args.group_by}" if args.protocol == "holdout45" else args.protocol
 
 
+def deviations_text(args: argparse.Namespace) -> str:
+    """The settings that depart from the preset, e.g. ``"image_size=64; lr=0.01"``."""
+    found = [
+        f"{name}={getattr(args, name)}"
+        for name in ("epochs", "image_size", "lr", "stem")
+        if getattr(args, name) is not None
+    ]
+    return "; ".join(found) if found else "none"
+
+
+def file_stem(args: argparse.Namespace) -> str:
+    """``<dataset>_<protocol>``, plus the deviations, for the detail and figure files."""
+    text = deviations_text(args)
+    extra = "" if text == "none" else "_" + text.replace("; ", "_").replace("=", "")
+    return f"{args.dataset}_{protocol_name(args)}{extra}"
+
+
 def aggregate(runs: pd.DataFrame, args: argparse.Namespace, seconds: float) -> dict:
     """One results row: mean and std (ddof=1) over every fold and seed."""
     info = run_info()
     acc, mca = 100 * runs["test_accuracy"], 100 * runs["test_mean_class_accuracy"]
     kl = runs["test_kl"] if "test_kl" in runs else pd.Series(dtype=float)
     method = runs["method"].iloc[0]
-    deviations = [
-        f"{name}={getattr(args, name)}"
-        for name in ("epochs", "image_size", "lr", "stem")
-        if getattr(args, name) is not None
-    ]
     return {
         "dataset": args.dataset,
         "method": method,
@@ -166,7 +178,7 @@ def aggregate(runs: pd.DataFrame, args: argparse.Namespace, seconds: float) -> d
         "kl_mean": round(kl.mean(), 4) if kl.notna().any() else np.nan,
         "paper_accuracy": TABLE2_ACCURACY.get(args.dataset, {}).get(method, np.nan),
         "image_size": args.image_size if args.image_size else "preset",
-        "deviations": "; ".join(deviations) if deviations else "none",
+        "deviations": deviations_text(args),
         "device": info["device"],
         "git_commit": info["git_commit"],
         "duration_s": round(seconds, 1),
@@ -214,7 +226,7 @@ def main(argv: list[str] | None = None) -> int:
 
     new = pd.DataFrame(rows)
     new = update_results_table(args.out, new, KEY)
-    detail = args.out.parent / "table2_runs" / f"{args.dataset}_{protocol_name(args)}.csv"
+    detail = args.out.parent / "table2_runs" / f"{file_stem(args)}.csv"
     detail.parent.mkdir(parents=True, exist_ok=True)
     pd.concat(per_run, ignore_index=True).to_csv(detail, index=False)
     print(f"wrote {args.out} and {detail}")

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from fer_utils.data.dataset import ABBREVIATIONS
+from fer_utils.metrics import MULTILABEL_METRICS
 
 #: The curves drawn by default: paper A's Fig. 6 (training and validation CE, validation KL).
 CURVE_METRICS: tuple[str, ...] = ("train_ce", "val_ce", "val_kl")
@@ -227,8 +228,6 @@ def multilabel_comparison(
     their scales differ (coverage counts labels); the panel title says which direction
     is better.
     """
-    from fer_utils.metrics import MULTILABEL_METRICS
-
     models = list(ours["model"])
     fig, axes = plt.subplots(1, len(MULTILABEL_METRICS), figsize=(2.0 * len(MULTILABEL_METRICS),
                                                                    3.2))

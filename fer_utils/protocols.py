@@ -67,6 +67,22 @@ class ProtocolResult:
         numeric = self.table[cols].apply(pd.to_numeric, errors="coerce")
         return pd.DataFrame({"mean": numeric.mean(), "std": numeric.std(ddof=1)})
 
+    def mean_std_row(self, names: Sequence[str], digits: int | None = None) -> dict[str, float]:
+        """``{"<name>_mean", "<name>_std"}`` of the ``test_<name>`` columns over the rows.
+
+        Introduced in notebook 05 (the layout of ``results/mfjle.csv``). The standard
+        deviation uses ddof=1 and is 0 for a single row; ``digits`` rounds both.
+        """
+        out: dict[str, float] = {}
+        for name in names:
+            values = self.table[f"test_{name}"].astype(float)
+            mean = float(values.mean())
+            std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+            if digits is not None:
+                mean, std = round(mean, digits), round(std, digits)
+            out[f"{name}_mean"], out[f"{name}_std"] = mean, std
+        return out
+
     def confusion_matrix(self) -> np.ndarray:
         """The test confusion matrices of all rows added up (rows = true class)."""
         mats = [r.test_metrics["confusion_matrix"] for r in self.runs if r.test_metrics]

@@ -516,6 +516,11 @@ def preset(dataset: str, **overrides: Any) -> TrainConfig:
     """
     if dataset not in PRESETS:
         raise ValueError(f"unknown preset {dataset!r}; expected one of {', '.join(PRESETS)}")
+    return _with_overrides(PRESETS[dataset], overrides)
+
+
+def _with_overrides(base: TrainConfig, overrides: Mapping[str, Any]) -> TrainConfig:
+    """A copy of ``base`` with ``overrides``; unknown field names raise ``ValueError``."""
     names = {f.name for f in fields(TrainConfig)}
     unknown = sorted(set(overrides) - names)
     if unknown:
@@ -523,7 +528,7 @@ def preset(dataset: str, **overrides: Any) -> TrainConfig:
             f"unknown TrainConfig field(s) {', '.join(unknown)}; "
             f"accepted: {', '.join(sorted(names))}"
         )
-    return replace(copy.deepcopy(PRESETS[dataset]), **overrides)
+    return replace(copy.deepcopy(base), **overrides)
 
 
 #: Paper B's MF-JLE settings (SPEC section 3): 224x224 RGB with ImageNet normalisation,
@@ -595,11 +600,7 @@ def mfjle_preset(name: str = "auto", **overrides: Any) -> tuple[TrainConfig, str
         name = "paper" if torch.cuda.is_available() else "cpu"
     if name not in MFJLE_PRESETS:
         raise ValueError(f"unknown MF-JLE preset {name!r}; expected auto, paper or cpu")
-    names = {f.name for f in fields(TrainConfig)}
-    unknown = sorted(set(overrides) - names)
-    if unknown:
-        raise ValueError(f"unknown TrainConfig field(s) {', '.join(unknown)}")
-    return replace(copy.deepcopy(MFJLE_PRESETS[name]), **overrides), name
+    return _with_overrides(MFJLE_PRESETS[name], overrides), name
 
 
 # ---------------------------------------------------------------------------------------
@@ -786,11 +787,13 @@ def prepare_data(dataset: FERDataset, config: TrainConfig, device: torch.device)
     )
 
 
-def data_fingerprint(*datasets: FERDataset | None) -> str:
+def data_fingerprint(*datasets: FERDataset | None, multilabel: bool = False) -> str:
     """A short hash of the images and labels of ``datasets`` (``None`` counts too).
 
     Introduced in notebook 04: a checkpoint remembers it, so a resumed run is refused when
-    its data differ (e.g. another cross-validation fold under the same run name).
+    its data differ (e.g. another cross-validation fold under the same run name). With
+    ``multilabel=True`` (notebook 05) the multi-hot targets and the landmarks that place
+    MF-JLE's crops enter the hash as well; single-label hashes are unchanged by them.
     """
     h = hashlib.sha256()
     for ds in datasets:
@@ -801,6 +804,9 @@ def data_fingerprint(*datasets: FERDataset | None) -> str:
         h.update(ds.images.contiguous().numpy().tobytes())
         h.update(ds.labels.cpu().numpy().astype(np.int64).tobytes())
         h.update(",".join(ds.classes).encode())
+        if multilabel:
+            for extra in (ds.multilabels, ds.landmarks):
+                h.update(b"none" if extra is None else extra.float().numpy().tobytes())
     return h.hexdigest()[:16]
 
 
@@ -1127,6 +1133,14 @@ def predict_logits(
     return torch.cat(outs)
 
 
+def _model_context(model: nn.Module, config: TrainConfig) -> StepContext:
+    """The evaluation context of a trained model: its device and ``config``'s precision."""
+    dev = next(model.parameters()).device
+    amp_dtype = resolve_amp(config.amp, dev)
+    cl = resolve_channels_last(config.channels_last, amp_dtype)
+    return StepContext(config, dev, amp_dtype, cl, None)
+
+
 def predict_proba(model: nn.Module, dataset: FERDataset, config: TrainConfig) -> np.ndarray:
     """Class probabilities ``N x K`` (float64) of ``model`` on ``dataset``, as in evaluation.
 
@@ -1134,11 +1148,8 @@ def predict_proba(model: nn.Module, dataset: FERDataset, config: TrainConfig) ->
     images are prepared as in training (channels, ``config.image_size``) on the device of
     the model's parameters, with the precision ``config`` resolves to there.
     """
-    dev = next(model.parameters()).device
-    amp_dtype = resolve_amp(config.amp, dev)
-    cl = resolve_channels_last(config.channels_last, amp_dtype)
-    ctx = StepContext(config, dev, amp_dtype, cl, None)
-    logits = predict_scores(model, prepare_data(dataset, config, dev), ctx)
+    ctx = _model_context(model, config)
+    logits = predict_scores(model, prepare_data(dataset, config, ctx.device), ctx)
     if config.task == "multi_label":
         return torch.sigmoid(logits.double()).numpy()
     return torch.softmax(logits.double(), dim=1).numpy()
@@ -1153,11 +1164,8 @@ def predict_modules(
     :data:`fer_utils.data.dataset.LANDMARK_NAMES` (each local module's own sigmoid), and
     ``"ensemble"`` (sigmoid of the weighted sum, what the model predicts).
     """
-    dev = next(model.parameters()).device
-    amp_dtype = resolve_amp(config.amp, dev)
-    cl = resolve_channels_last(config.channels_last, amp_dtype)
-    ctx = StepContext(config, dev, amp_dtype, cl, None)
-    g, loc = predict_module_logits(model, prepare_data(dataset, config, dev), ctx)
+    ctx = _model_context(model, config)
+    g, loc = predict_module_logits(model, prepare_data(dataset, config, ctx.device), ctx)
     out = {"global": torch.sigmoid(g.double()).numpy()}
     for i, name in enumerate(LANDMARK_NAMES):
         out[name] = torch.sigmoid(loc[:, i].double()).numpy()
@@ -1606,7 +1614,9 @@ def train(
     start_time = time.perf_counter()
     _check_datasets(config, train_set, {"val_set": val_set, "test_set": test_set})
     ctx = make_context(config, train_set.classes)
-    fingerprint = data_fingerprint(train_set, val_set)
+    fingerprint = data_fingerprint(
+        train_set, val_set, multilabel=config.task == "multi_label"
+    )
     path, run_name = checkpoint_path(config, run_name, fingerprint)
     state = new_run_state(config, train_set.num_classes, ctx)
     if path is not None and path.exists():

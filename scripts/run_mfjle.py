@@ -37,7 +37,7 @@ from fer_utils.landmarks import dataset_landmarks  # noqa: E402
 from fer_utils.metrics import MULTILABEL_METRICS  # noqa: E402
 from fer_utils.multilabel import multilabel_view  # noqa: E402
 from fer_utils.plots import save_figure  # noqa: E402
-from fer_utils.protocols import random_split_protocol  # noqa: E402
+from fer_utils.protocols import ProtocolResult, random_split_protocol  # noqa: E402
 from fer_utils.provenance import REPO_ROOT, run_info, update_results_table  # noqa: E402
 from fer_utils.published import MFJLE_TABLES  # noqa: E402
 from fer_utils.train import mfjle_preset  # noqa: E402
@@ -46,10 +46,11 @@ KEY = ["dataset", "model", "preset"]
 OVERRIDABLE = ("epochs", "image_size", "local_size", "lr", "batch_size")
 
 
-def aggregate(runs: pd.DataFrame, args: argparse.Namespace, model: str, preset_name: str,
-              config_text: str, landmark_report: dict, seconds: float) -> dict:
+def aggregate(result: ProtocolResult, args: argparse.Namespace, model: str, preset_name: str,
+              landmark_report: dict, seconds: float) -> dict:
     """One results row: mean and std (ddof=1) of the nine metrics over the seeds."""
     info = run_info()
+    runs = result.table
     row: dict = {
         "dataset": args.dataset,
         "model": model,
@@ -57,11 +58,8 @@ def aggregate(runs: pd.DataFrame, args: argparse.Namespace, model: str, preset_n
         "epochs": int(runs["epochs"].max()),
         "n_runs": len(runs),
         "seeds": " ".join(str(s) for s in args.seeds),
+        **result.mean_std_row(list(MULTILABEL_METRICS), digits=4),
     }
-    for name in MULTILABEL_METRICS:
-        values = runs[f"test_{name}"].astype(float)
-        row[f"{name}_mean"] = round(values.mean(), 4)
-        row[f"{name}_std"] = round(values.std(ddof=1), 4) if len(values) > 1 else 0.0
     deviations = [f"{k}={getattr(args, k)}" for k in OVERRIDABLE if getattr(args, k) is not None]
     row.update(
         split="60/20/20 by " + str(runs["grouped_by"].iloc[0]),
@@ -69,7 +67,7 @@ def aggregate(runs: pd.DataFrame, args: argparse.Namespace, model: str, preset_n
         landmarks=f"{landmark_report['source']} (fallback {landmark_report['n_fallback']} "
         f"of {landmark_report['n_images']})",
         deviations="; ".join(deviations) if deviations else "none",
-        config=config_text,
+        config=repr(result.config),
         device=info["device"],
         git_commit=info["git_commit"],
         duration_s=round(seconds, 1),
@@ -119,10 +117,9 @@ def main(argv: list[str] | None = None) -> int:
         config, preset_name = mfjle_preset(args.preset, model=model, **overrides)
         start = time.perf_counter()
         result = random_split_protocol(config, ds, seeds=args.seeds, group_by=args.group_by)
-        runs = result.table.assign(model=model, preset=preset_name)
-        rows.append(aggregate(runs, args, model, preset_name, repr(config), report,
+        rows.append(aggregate(result, args, model, preset_name, report,
                               time.perf_counter() - start))
-        per_run.append(runs)
+        per_run.append(result.table.assign(model=model, preset=preset_name))
         print(pd.DataFrame([rows[-1]]).drop(columns=["config"]).T.to_string(), flush=True)
 
     new = pd.DataFrame(rows)

@@ -266,6 +266,16 @@ def test_mfjle_resumes_after_a_kill_to_the_same_numbers(mfjle_run, parts, tmp_pa
     np.testing.assert_array_equal(resumed.test_probabilities, mfjle_run.test_probabilities)
 
 
+def test_mfjle_checkpoint_is_refused_for_other_landmarks(mfjle_run, parts, tmp_path) -> None:
+    """Resuming with moved landmarks (other crops) must not mix two runs' data."""
+    cfg = replace(mfjle_run.config, checkpoint_dir=str(tmp_path), epochs=1)
+    train(cfg, *parts, run_name="run")
+    train_set = parts[0]
+    moved = replace(train_set, landmarks=train_set.landmarks + 2.0)
+    with pytest.raises(ValueError, match="different data"):
+        train(cfg, moved, *parts[1:], run_name="run")
+
+
 def test_multilabel_training_needs_targets_and_landmarks(parts) -> None:
     train_set = parts[0]
     with pytest.raises(ValueError, match="multilabels"):
@@ -287,3 +297,16 @@ def test_random_split_indices_are_a_seeded_60_20_20_partition(data: FERDataset) 
     by_subject = random_split_indices(data, seed=4, group_by="subject")
     subjects = [set(data.subjects[idx]) for idx in by_subject]
     assert not (subjects[0] & subjects[2]) and not (subjects[1] & subjects[2])
+
+
+def test_protocol_mean_std_row_matches_the_table() -> None:
+    import pandas as pd
+
+    from fer_utils.protocols import ProtocolResult
+
+    table = pd.DataFrame({"test_micro_f1": [0.5, 0.7, 0.9], "test_coverage": [1.0, 2.0, 3.0]})
+    row = ProtocolResult(table, [], TrainConfig(), {}).mean_std_row(["micro_f1", "coverage"])
+    assert row["micro_f1_mean"] == pytest.approx(0.7) and row["micro_f1_std"] == pytest.approx(0.2)
+    assert row["coverage_mean"] == pytest.approx(2.0) and row["coverage_std"] == pytest.approx(1.0)
+    one = ProtocolResult(table.iloc[:1], [], TrainConfig(), {}).mean_std_row(["coverage"], 2)
+    assert one == {"coverage_mean": 1.0, "coverage_std": 0.0}

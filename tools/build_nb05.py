@@ -159,14 +159,8 @@ is nothing to compare with, and on JAFFE the comparison only means something wit
 paper preset."""
 
 TABLE_CODE = """\
-rows = []
-for model, res in results.items():
-    row = {"model": model}
-    for name in MULTILABEL_METRICS:
-        values = res.table[f"test_{name}"].astype(float)
-        row[f"{name}_mean"] = values.mean()
-        row[f"{name}_std"] = values.std(ddof=1) if len(values) > 1 else 0.0
-    rows.append(row)
+rows = [{"model": model, **res.mean_std_row(list(MULTILABEL_METRICS))}
+        for model, res in results.items()]
 ours = pd.DataFrame(rows)
 table = pd.DataFrame({
     f"ours: {m}": [f"{r[f'{k}_mean']:.3f} +- {r[f'{k}_std']:.3f}" for k in MULTILABEL_METRICS]

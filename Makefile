@@ -3,13 +3,17 @@
 #   make test   runs the test suite, notebooks included (pytest + nbval)
 # Both create the virtual environment .venv on first use and reuse it afterwards; it is
 # rebuilt when pyproject.toml changes.
+# Working on the notebooks:
+#   make lab        opens JupyterLab on notebooks/ in the repository's .venv
+#   make notebooks  syncs each notebooks/NN_name.py (jupytext py:percent, the file to edit)
+#                   into its NN_name.ipynb, then clears the .ipynb outputs (committed clean)
 
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test quick lint benchmark clean-venv
+.PHONY: run test quick lint lab notebooks benchmark clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,10 +32,20 @@ quick: $(STAMP)
 ## test: unit tests, notebook format checks, ruff, and every notebook in quick mode via nbval
 test: $(STAMP)
 	$(PY) scripts/prepare_quick_notebooks.py build/nbval
-	$(PY) -m pytest tests build/nbval --nbval-lax $(ARGS)
+	TQDM_DISABLE=1 $(PY) -m pytest tests build/nbval --nbval-lax $(ARGS)
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+
+## lab: JupyterLab on the notebooks, with the repository's venv and kernel
+lab: $(STAMP)
+	$(PY) -m jupyter lab notebooks/
+
+## notebooks: after editing notebooks/NN_name.py, regenerate NN_name.ipynb (output-free).
+## jupytext --sync takes each pair's inputs from its newer file, keeping cell ids.
+notebooks: $(STAMP)
+	$(PY) -m jupytext --sync notebooks/[0-9][0-9]_*.py
+	$(PY) -m jupyter nbconvert --log-level=WARN --clear-output --inplace notebooks/[0-9][0-9]_*.ipynb
 
 ## benchmark: data loading, training throughput (baseline vs MixFeature), MF-JLE step and crops
 benchmark: $(STAMP)

@@ -70,7 +70,7 @@ class AugmentPolicy:
         return self.flip or self.max_shift > 0 or self.max_rotation > 0
 
 
-#: The named policies of :class:`fer_utils.train.TrainConfig` ``augment``. A shift of
+#: The named policies of :class:`fer_utils.training.config.TrainConfig` ``augment``. A shift of
 #: 1/8 of the side is padding 6 pixels and cropping at 48x48 (32 pixels at 256x256);
 #: 10 degrees and +-20 % brightness are this repository's reading of paper A's "small
 #: rotations and brightness changes", which gives no amounts.

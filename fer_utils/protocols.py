@@ -1,8 +1,9 @@
 """Evaluation protocols: which images train, select and test, and one results row per run.
 
 Introduced in notebook 04 (training). Paper A evaluates JAFFE and CK+ by 10-fold
-cross-validation and FER+ on its official split; its JAFFE accuracies are all multiples
-of 1/45, which fits one 45-image test split better (SPEC 5.5), so both are offered:
+cross-validation and FER+ on its official split; its JAFFE accuracies are all multiples of
+1/45, which fits one 45-image test split better (``docs/replication.md`` D5), so both are
+offered:
 
 * :func:`kfold_protocol`: folds grouped by subject (no person in both training and test
   data); from each training fold a subject-grouped validation part (``val_fraction``,
@@ -29,7 +30,7 @@ Model selection always uses the validation part only.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -38,7 +39,8 @@ import pandas as pd
 from fer_utils.data.dataset import FERDataset
 from fer_utils.data.splits import subject_kfold, train_val_test_split
 from fer_utils.provenance import run_info
-from fer_utils.train import TrainConfig, TrainResult, train
+from fer_utils.training.config import TrainConfig
+from fer_utils.training.loop import TrainResult, train
 
 #: Default share of each training part held out, grouped, for model selection.
 VAL_FRACTION: float = 0.1
@@ -50,7 +52,7 @@ class ProtocolResult:
 
     Attributes:
         table: one row per fold or run.
-        runs: the :class:`~fer_utils.train.TrainResult` of every row (models dropped
+        runs: the :class:`~fer_utils.training.loop.TrainResult` of every row (models dropped
             unless ``keep_models=True`` was passed).
         config: the training configuration.
         provenance: :func:`fer_utils.provenance.run_info` at the start.
@@ -215,7 +217,7 @@ def kfold_protocol(
     """Subject-grouped ``n_folds``-fold cross-validation (paper A: JAFFE and CK+).
 
     Introduced in notebook 04. ``seed`` draws the folds and the validation parts;
-    ``config.seed`` the training. Without subjects, samples are grouped individually
+    ``config.runtime.seed`` the training. Without subjects, samples are grouped individually
     (the table's ``grouped_by`` column says so). Runs are named ``kfold-<key>-foldNN`` for
     checkpointing, so an interrupted protocol resumes fold by fold.
     """
@@ -244,12 +246,13 @@ def holdout_protocol(
     train_seeds: Sequence[int] | None = None,
     keep_models: bool = False,
 ) -> ProtocolResult:
-    """One seeded ``test_size``-image test split (paper A's JAFFE numbers, SPEC 5.5).
+    """One seeded ``test_size``-image test split (paper A's JAFFE numbers,
+    ``docs/replication.md`` D5).
 
     Introduced in notebook 04. The split is :func:`holdout_indices`; the validation part
     (``val_fraction`` of the rest, at least one group of each class where possible) is
     drawn from the rest the same way. One row per training seed
-    (``train_seeds``, default ``[config.seed]``), all on the same split.
+    (``train_seeds``, default ``[config.runtime.seed]``), all on the same split.
     """
     provenance = run_info()
     rest, test = holdout_indices(dataset, test_size, seed, group_by)
@@ -261,8 +264,8 @@ def holdout_protocol(
     tr, va = np.flatnonzero(~is_val), np.flatnonzero(is_val)
     parts = (rest[tr], rest[va], test)
     rows, runs = [], []
-    for s in train_seeds if train_seeds is not None else [config.seed]:
-        cfg = replace(config, seed=int(s))
+    for s in train_seeds if train_seeds is not None else [config.runtime.seed]:
+        cfg = config.replace(seed=int(s))
         name = f"holdout-{cfg.key()}-s{seed}"
         result = _run(cfg, dataset, parts, name, keep_models)
         runs.append(result)
@@ -287,7 +290,7 @@ def official_split_protocol(
 ) -> ProtocolResult:
     """Train / select / test on the dataset's own ``split`` (FER+: train, val, test).
 
-    Introduced in notebook 04. One row per training seed (default ``[config.seed]``).
+    Introduced in notebook 04. One row per training seed (default ``[config.runtime.seed]``).
     """
     if dataset.split is None:
         raise ValueError(f"{dataset.name} has no predefined split; use kfold_protocol")
@@ -298,8 +301,8 @@ def official_split_protocol(
         dataset.split_indices("test"),
     )
     rows, runs = [], []
-    for s in train_seeds if train_seeds is not None else [config.seed]:
-        cfg = replace(config, seed=int(s))
+    for s in train_seeds if train_seeds is not None else [config.runtime.seed]:
+        cfg = config.replace(seed=int(s))
         result = _run(cfg, dataset, parts, f"official-{cfg.key()}", keep_models)
         runs.append(result)
         rows.append(
@@ -342,7 +345,7 @@ def random_split_protocol(
     """One run per seed, each on its own seeded split into train / val / test parts.
 
     Introduced in notebook 05 (paper B: a 60 / 20 / 20 split). Seed ``s`` draws the
-    split and also seeds the training (``config.seed = s``), so the spread over seeds
+    split and also seeds the training (``config.runtime.seed = s``), so the spread over seeds
     covers both the split and the initialisation. ``group_by`` is ``"sample"``
     (single images, as paper B appears to split) or ``"subject"`` (no person in two
     parts). Runs are named ``split-<key>-s<seed>`` for checkpointing.
@@ -352,7 +355,7 @@ def random_split_protocol(
     rows, runs = [], []
     for s in seeds:
         parts = random_split_indices(dataset, fractions, int(s), group_by)
-        cfg = replace(config, seed=int(s))
+        cfg = config.replace(seed=int(s))
         result = _run(cfg, dataset, parts, f"split-{cfg.key()}-s{s}", keep_models)
         runs.append(result)
         rows.append(

@@ -1,9 +1,10 @@
 """Numbers published in the two papers, kept apart from anything this repository measures.
 
 Introduced in notebook 01 (Table 1 of MixFeature). Values are copied from the papers as
-printed (SPEC sections 2, 3 and 5); where the spec records an erratum, the printed value
-is kept here and the correction is made, visibly, where the value is used. Notebook 06
-sets all of them beside the committed results in ``results/``.
+printed (``docs/replication.md``: the two papers' settings and the decisions); where the
+spec records an erratum, the printed value is kept here and the correction is made, visibly,
+where the value is used. Notebook 06 sets all of them beside the committed results in
+``results/``.
 """
 
 from __future__ import annotations
@@ -31,9 +32,9 @@ TABLE1_SHARES: dict[str, dict[str, float]] = {
     },
 }
 
-#: Real class counts that the spec gives for checking loaders (SPEC section 4).
+#: Real class counts that the spec gives for checking loaders (``docs/replication.md``, datasets).
 #: CK+ is listed by its real CK+48 counts because the paper's CK+ shares sum to 134%
-#: (SPEC erratum 5.6).
+#: (``docs/replication.md`` D6).
 REAL_COUNTS: dict[str, dict[str, int]] = {
     "jaffe": {
         "neutral": 30,
@@ -67,20 +68,20 @@ REAL_COUNTS: dict[str, dict[str, int]] = {
 
 #: MixFeature paper, Table 2: test accuracy (%) of the baseline and of MixFeature. The
 #: paper prints the gains as +6.63 (JAFFE) and +0.22 (FER+); the differences of its own
-#: numbers are +6.67 and +0.25 (SPEC erratum 5.4), so gains are always recomputed.
+#: numbers are +6.67 and +0.25 (``docs/replication.md`` D4), so gains are always recomputed.
 TABLE2_ACCURACY: dict[str, dict[str, float]] = {
     "jaffe": {"baseline": 82.22, "mixfeature": 88.89},
     "ckplus": {"baseline": 90.79, "mixfeature": 94.06},
     "ferplus": {"baseline": 82.26, "mixfeature": 82.51},
 }
 
-#: MF-JLE paper (method B), its tables of results on RAF-ML and JAFFE (SPEC section 3):
-#: dataset -> model (``"resnet18"``: a single ResNet-18 trained with BCE; ``"mfjle"``: the
-#: six-module ensemble) -> metric -> value. The paper prints the nine metrics in the
-#: order Hamming loss, coverage, one-error, ranking loss, average precision, micro-F1,
-#: macro-F1, micro-AUC, macro-AUC; the keys are the names used by
-#: ``fer_utils.metrics.MULTILABEL_METRICS`` (same order). Coverage is the "minus one"
-#: form (scikit-learn's ``coverage_error`` - 1). Introduced in notebook 05.
+#: MF-JLE paper (method B), its tables of results on RAF-ML and JAFFE
+#: (``docs/replication.md``, paper B's settings): dataset -> model (``"resnet18"``: a single
+#: ResNet-18 trained with BCE; ``"mfjle"``: the six-module ensemble) -> metric -> value. The
+#: paper prints the nine metrics in the order Hamming loss, coverage, one-error, ranking
+#: loss, average precision, micro-F1, macro-F1, micro-AUC, macro-AUC; the keys are the names
+#: used by ``fer_utils.metrics.MULTILABEL_METRICS`` (same order). Coverage is the "minus
+#: one" form (scikit-learn's ``coverage_error`` - 1). Introduced in notebook 05.
 MFJLE_TABLES: dict[str, dict[str, dict[str, float]]] = {
     "rafml": {
         "resnet18": {

@@ -2,7 +2,7 @@
 
 1. **Step time ratio.** One training step of MF-JLE (six ResNet-18s) over one step of a
    single ResNet-18, on the same batch, with the real training step
-   (:func:`fer_utils.train.multilabel_step`: augmentation, forward, loss, backward, Adam).
+   (:func:`fer_utils.training.step.multilabel_step`: augmentation, forward, loss, backward, Adam).
    The issue's target: six modules cost no more than 6.5 times one. Cases:
 
    - ``equal@S``: every module at S x S (paper B feeds the crops at the global size;
@@ -10,7 +10,7 @@
    - ``cpu-preset``: the CPU preset, global 64 and local 32.
 
    The median over ``--repeats`` timed steps after ``--warmup`` untimed ones.
-2. **Crop extraction** (:func:`fer_utils.crops.local_crops`): seconds per 1,000 images
+2. **Crop extraction** (:func:`fer_utils.mfjle.crops.local_crops`): seconds per 1,000 images
    for the five crops, uint8 input, at the sizes of both presets.
 
 The figures depend on the machine and on its load; the device, threads and precision are
@@ -22,24 +22,20 @@ from __future__ import annotations
 import argparse
 import statistics
 import time
-from dataclasses import replace
 
 import pandas as pd
 import torch
 
-from fer_utils.crops import local_crops
 from fer_utils.data import load_dataset
-from fer_utils.multilabel import multilabel_view
+from fer_utils.mfjle.crops import local_crops
+from fer_utils.mfjle.labels import multilabel_view
+from fer_utils.mfjle.presets import mfjle_preset
 from fer_utils.provenance import run_info
-from fer_utils.train import (
-    TrainConfig,
-    epoch_generators,
-    make_context,
-    mfjle_preset,
-    multilabel_step,
-    new_run_state,
-    prepare_data,
-)
+from fer_utils.training.config import TrainConfig
+from fer_utils.training.data import prepare_data
+from fer_utils.training.loop import new_run_state
+from fer_utils.training.runtime import epoch_generators, make_context
+from fer_utils.training.step import multilabel_step
 
 
 def _sync(device: torch.device) -> None:
@@ -49,11 +45,12 @@ def _sync(device: torch.device) -> None:
 
 def step_seconds(config: TrainConfig, batch: int, warmup: int, repeats: int) -> float:
     """Median wall time of one training step of ``config`` on a batch of ``batch`` faces."""
-    ds = multilabel_view(load_dataset("synthetic", n=batch, image_size=config.image_size, seed=1))
+    size = config.network.image_size
+    ds = multilabel_view(load_dataset("synthetic", n=batch, image_size=size, seed=1))
     ctx = make_context(config, ds.classes)
     state = new_run_state(config, ds.num_classes, ctx)
     data = prepare_data(ds, config, ctx.device)
-    gens = epoch_generators(config.seed, 0)
+    gens = epoch_generators(config.runtime.seed, 0)
     times = []
     for i in range(warmup + repeats):
         _sync(ctx.device)
@@ -101,7 +98,7 @@ def main() -> None:
     for name, sizes in cases.items():
         cfg = mfjle_preset("cpu", amp="auto" if gpu else "off", batch_size=args.batch,
                            progress=False, **sizes)[0]
-        single = step_seconds(replace(cfg, model="resnet18"),
+        single = step_seconds(cfg.replace(model="resnet18"),
                               args.batch, args.warmup, args.repeats)
         ensemble = step_seconds(cfg, args.batch, args.warmup, args.repeats)
         rows.append({"case": name, "global": sizes["image_size"], "local": sizes["local_size"],

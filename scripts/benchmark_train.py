@@ -2,7 +2,7 @@
 
 For each case (a model at a dataset's input size, with that preset's augmentation and
 batch size) it trains on synthetic faces with the real training code
-(:func:`fer_utils.train.train_one_epoch`), baseline and MixFeature alternately, and prints:
+(:func:`fer_utils.training.loop.train_one_epoch`), baseline and MixFeature alternately, and prints:
 
 - **images/s**: training images per second of wall time over whole epochs (median of
   ``--repeats`` epochs), and MixFeature's rate as a share of the baseline's;
@@ -38,16 +38,12 @@ import pandas as pd
 import torch
 
 from fer_utils.data import load_dataset
+from fer_utils.mixfeature.presets import preset
 from fer_utils.provenance import run_info
-from fer_utils.train import (
-    PhaseTimer,
-    TrainConfig,
-    make_context,
-    new_run_state,
-    prepare_data,
-    preset,
-    train_one_epoch,
-)
+from fer_utils.training.config import TrainConfig
+from fer_utils.training.data import prepare_data
+from fer_utils.training.loop import new_run_state, train_one_epoch
+from fer_utils.training.runtime import PhaseTimer, make_context
 
 PHASES = ("index", "augment", "forward", "mix", "loss", "backward", "optimizer")
 
@@ -70,7 +66,7 @@ CASES = {
 
 def setup(config: TrainConfig, n: int) -> tuple:
     """Model, optimizer, device data and step context for ``config`` on ``n`` faces."""
-    data_set = load_dataset("synthetic", n=n, image_size=config.image_size, seed=1)
+    data_set = load_dataset("synthetic", n=n, image_size=config.network.image_size, seed=1)
     ctx = make_context(config, data_set.classes)
     state = new_run_state(config, data_set.num_classes, ctx)
     return state.model, state.optimizer, prepare_data(data_set, config, ctx.device), ctx
@@ -79,10 +75,10 @@ def setup(config: TrainConfig, n: int) -> tuple:
 def measure(case: Case, steps: int, repeats: int) -> list[dict]:
     """Rows of per-method figures for one case (methods alternate, epochs repeat)."""
     base = preset(case.dataset, progress=False, **case.overrides)
-    n = base.batch_size * steps
+    n = base.optim.batch_size * steps
     runs = {}
     for method in ("baseline", "mixfeature"):
-        cfg = TrainConfig(**{**base.to_dict(), "method": method})
+        cfg = base.replace(method=method)
         runs[method] = setup(cfg, n)
     rates: dict[str, list[float]] = {m: [] for m in runs}
     phases: dict[str, dict[str, float]] = {m: dict.fromkeys(PHASES, 0.0) for m in runs}
@@ -108,7 +104,7 @@ def measure(case: Case, steps: int, repeats: int) -> list[dict]:
             {
                 "case": case.name,
                 "method": method,
-                "batch": base.batch_size,
+                "batch": base.optim.batch_size,
                 "precision": str(ctx.amp_dtype or "float32").replace("torch.", ""),
                 "images/s": round(rate, 1),
                 "vs baseline %": round(100 * rate / base_rate, 1),

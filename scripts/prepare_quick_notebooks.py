@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from fer_utils.notebook_tools import prepare_quick_copies
+from fer_utils.runs.notebooks import prepare_quick_copies
 
 if __name__ == "__main__":
     dest = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("build/nbval")

@@ -12,14 +12,16 @@ metric next to the paper's into ``results/figures/``. Examples::
     FER_DATA_DIR=/data python scripts/run_mfjle.py --dataset jaffe --seeds 0 1 2 \\
         --checkpoint-dir runs/ckpt
 
-JAFFE's labels are its mean ratings above 3 over the six rated emotions (SPEC 3); its
-landmarks come from MTCNN (cached), and how many faces fell back to the fallback rule is
-recorded in the row. With ``--checkpoint-dir`` a killed run resumes where it stopped.
+JAFFE's labels are its mean ratings above 3 over the six rated emotions
+(``docs/replication.md``, paper B's settings); its landmarks come from MTCNN (cached), and
+how many faces fell back to the fallback rule is recorded in the row. With
+``--checkpoint-dir`` a killed run resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from dataclasses import replace
@@ -31,16 +33,17 @@ matplotlib.use("Agg")
 
 import pandas as pd  # noqa: E402
 
-from fer_utils import figures  # noqa: E402
 from fer_utils.data import load_dataset  # noqa: E402
-from fer_utils.landmarks import dataset_landmarks  # noqa: E402
 from fer_utils.metrics import MULTILABEL_METRICS  # noqa: E402
-from fer_utils.multilabel import multilabel_view  # noqa: E402
-from fer_utils.plots import save_figure  # noqa: E402
+from fer_utils.mfjle.labels import multilabel_view  # noqa: E402
+from fer_utils.mfjle.landmarks import dataset_landmarks  # noqa: E402
+from fer_utils.mfjle.presets import mfjle_preset  # noqa: E402
 from fer_utils.protocols import ProtocolResult, random_split_protocol  # noqa: E402
-from fer_utils.provenance import REPO_ROOT, run_info, update_results_table  # noqa: E402
+from fer_utils.provenance import REPO_ROOT, run_info  # noqa: E402
 from fer_utils.published import MFJLE_TABLES  # noqa: E402
-from fer_utils.train import mfjle_preset  # noqa: E402
+from fer_utils.runs.results import update_results_table  # noqa: E402
+from fer_utils.viz import results as figures  # noqa: E402
+from fer_utils.viz.common import save_figure  # noqa: E402
 
 KEY = ["dataset", "model", "preset"]
 OVERRIDABLE = ("epochs", "image_size", "local_size", "lr", "batch_size")
@@ -67,7 +70,7 @@ def aggregate(result: ProtocolResult, args: argparse.Namespace, model: str, pres
         landmarks=f"{landmark_report['source']} (fallback {landmark_report['n_fallback']} "
         f"of {landmark_report['n_images']})",
         deviations="; ".join(deviations) if deviations else "none",
-        config=repr(result.config),
+        config=json.dumps(result.config.flat(), sort_keys=True),
         device=info["device"],
         git_commit=info["git_commit"],
         duration_s=round(seconds, 1),

@@ -14,8 +14,8 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from fer_utils.notebook_tools import NOTEBOOK_DIR, list_notebooks, run_notebooks
 from fer_utils.provenance import REPO_ROOT, git_commit
+from fer_utils.runs.notebooks import NOTEBOOK_DIR, list_notebooks, run_notebooks
 
 
 def _literal(text: str) -> object:

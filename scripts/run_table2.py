@@ -12,10 +12,10 @@ to ``results/table2_runs/<dataset>_<protocol>.csv``. Examples::
 With ``--checkpoint-dir`` a killed run resumes fold by fold where it stopped. Settings
 that depart from the preset (``--epochs``, ``--image-size``, ``--lr``, ``--stem``) are
 written into the row's ``deviations`` column. ``--protocol holdout45`` takes
-``--group-by`` (SPEC 5.5; the row's protocol is then e.g. ``holdout45_sample``).
+``--group-by`` (``docs/replication.md`` D5; the row's protocol is then e.g. ``holdout45_sample``).
 
 Next to the results table (in the folder of ``--out``) the script also writes, drawn
-with :mod:`fer_utils.figures`: ``figures/table2_<dataset>_<protocol>_curves.png``
+with :mod:`fer_utils.viz.results`: ``figures/table2_<dataset>_<protocol>_curves.png``
 (mean training curves +-1 std, paper A's Fig. 6), ``..._confusion.png`` (row-normalised
 confusion matrices summed over runs, Fig. 4) and ``..._per_class.png``, plus
 ``table2_runs/<dataset>_<protocol>_histories.csv`` (every run's per-epoch history) and
@@ -25,9 +25,9 @@ confusion matrices summed over runs, Fig. 4) and ``..._per_class.png``, plus
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import NamedTuple
 
@@ -35,18 +35,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from fer_utils import figures
 from fer_utils.data import FERDataset, load_dataset
-from fer_utils.plots import save_figure
+from fer_utils.mixfeature.presets import PRESETS, preset
 from fer_utils.protocols import (
     ProtocolResult,
     holdout_protocol,
     kfold_protocol,
     official_split_protocol,
 )
-from fer_utils.provenance import REPO_ROOT, run_info, update_results_table
+from fer_utils.provenance import REPO_ROOT, run_info
 from fer_utils.published import TABLE2_ACCURACY
-from fer_utils.train import PRESETS, preset
+from fer_utils.runs.results import update_results_table
+from fer_utils.viz import results as figures
+from fer_utils.viz.common import save_figure
 
 PROTOCOLS = ("kfold", "holdout45", "official")
 #: What identifies a row: rows that differ only in their departures from the preset (e.g.
@@ -87,7 +88,7 @@ def run_protocol(args: argparse.Namespace, method: str, dataset: FERDataset) -> 
     done: list[tuple[ProtocolResult, list[int]]] = []  # each result with its runs' seeds
     if args.protocol == "kfold":
         for s in args.seeds:
-            res = kfold_protocol(replace(base, seed=s), dataset, n_folds=args.folds,
+            res = kfold_protocol(base.replace(seed=s), dataset, n_folds=args.folds,
                                  seed=args.split_seed)
             done.append((res, [s] * len(res.runs)))
     elif args.protocol == "holdout45":
@@ -99,7 +100,7 @@ def run_protocol(args: argparse.Namespace, method: str, dataset: FERDataset) -> 
         done.append((res, [int(s) for s in res.table["train_seed"]]))
     table = pd.concat(
         [res.table.assign(train_seed=seeds) for res, seeds in done], ignore_index=True
-    ).assign(method=method, config=repr(base))
+    ).assign(method=method, config=json.dumps(base.flat(), sort_keys=True))
     histories = pd.concat([_histories(res, method, seeds) for res, seeds in done],
                           ignore_index=True)
     confusion = np.sum([res.confusion_matrix() for res, _ in done], axis=0)
@@ -119,7 +120,7 @@ def write_details(args: argparse.Namespace, outcome: dict[str, MethodRuns]) -> l
     histories = pd.concat([o.histories for o in outcome.values()], ignore_index=True)
     matrices = {m: o.confusion for m, o in outcome.items()}
     classes = next(iter(outcome.values())).classes
-    per_class = figures.per_class_accuracy(matrices, classes)
+    per_class = figures.per_class_table(matrices, classes)
     written = [run_dir / f"{stem}_histories.csv", run_dir / f"{stem}_per_class.csv"]
     histories.to_csv(written[0], index=False)
     per_class.round(2).to_csv(written[1])
@@ -137,7 +138,7 @@ def write_details(args: argparse.Namespace, outcome: dict[str, MethodRuns]) -> l
 
 
 def protocol_name(args: argparse.Namespace) -> str:
-    """The protocol column: ``holdout45`` carries its grouping (SPEC 5.5)."""
+    """The protocol column: ``holdout45`` carries its grouping (``docs/replication.md`` D5)."""
     return f"holdout45_{args.group_by}" if args.protocol == "holdout45" else args.protocol
 
 
@@ -204,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="ResNet-18 stem; default: the preset's")
     parser.add_argument("--group-by", default="subject_expression",
                         choices=["subject_expression", "subject", "sample"],
-                        help="holdout45 only: what a test group is (SPEC 5.5)")
+                        help="holdout45 only: what a test group is (``docs/replication.md`` D5)")
     parser.add_argument("--n-synthetic", type=int, default=3000)
     parser.add_argument("--checkpoint-dir", default=None)
     parser.add_argument("--progress", action="store_true")

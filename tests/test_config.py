@@ -66,3 +66,20 @@ def test_torch_and_torchvision_are_bounded_as_a_pair() -> None:
 def test_binder_installs_cpu_wheels() -> None:
     text = (REPO_ROOT / "binder" / "requirements.txt").read_text()
     assert "download.pytorch.org/whl/cpu" in text
+
+
+def test_design_card_tools_are_runtime_dependencies() -> None:
+    # JupyterLab (make lab), widgets for tqdm.auto bars, seaborn, and jupytext (the
+    # notebooks' .py sources, make notebooks) are installed with everything else
+    runtime, _ = _pyproject()
+    missing = [p for p in ("jupyterlab", "ipywidgets", "seaborn", "jupytext") if p not in runtime]
+    assert not missing, f"not in [project].dependencies: {missing}"
+
+
+def test_every_environment_yml_dependency_says_what_needs_it() -> None:
+    lines = (REPO_ROOT / "environment.yml").read_text().splitlines()
+    start = lines.index("dependencies:")
+    entries = [ln for ln in lines[start + 1 :] if re.match(r"^\s+- ", ln)]
+    assert entries, "no dependencies found in environment.yml"
+    bare = [ln.strip() for ln in entries if ln.strip() != "- pip:" and " # " not in ln]
+    assert not bare, f"environment.yml lines without a comment naming their user: {bare}"

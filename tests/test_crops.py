@@ -11,14 +11,9 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from fer_utils.crops import (  # noqa: E402
-    FACE_WIDTH_PER_EYE_DISTANCE,
-    crop_boxes,
-    crop_sides,
-    local_crops,
-)
 from fer_utils.data import load_dataset  # noqa: E402
-from fer_utils.plots import crop_overlay, crop_strip  # noqa: E402
+from fer_utils.mfjle.crops import FACE_WIDTH_PER_EYE_DISTANCE, crop_boxes, crop_sides, local_crops
+from fer_utils.viz.crops import crop_overlay, crop_strip  # noqa: E402
 
 # integer landmarks well inside a 64 x 64 image, in LANDMARK_NAMES order
 POINTS = torch.tensor([[20.0, 24.0], [44.0, 24.0], [32.0, 36.0], [24.0, 48.0], [40.0, 48.0]])

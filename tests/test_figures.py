@@ -1,4 +1,4 @@
-"""The result figures of notebook 04 and scripts/run_table2.py (fer_utils.figures)."""
+"""The result figures of notebook 04 and scripts/run_table2.py (fer_utils.viz.results)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from fer_utils import figures  # noqa: E402
+from fer_utils.viz import results as figures  # noqa: E402
 
 CLASSES = ("happiness", "sadness", "anger")
 
@@ -41,7 +41,7 @@ def test_per_class_accuracy_sums_counts_before_dividing() -> None:
     run1 = np.array([[3, 1, 0], [1, 1, 0], [0, 1, 0]])
     # run 2: happiness 1/1, sadness 0/2, anger 2/3
     run2 = np.array([[1, 0, 0], [2, 0, 0], [0, 1, 2]])
-    table = figures.per_class_accuracy(
+    table = figures.per_class_table(
         {"baseline": [run1, run2], "mixfeature": run1}, CLASSES
     )
     assert list(table.columns) == ["baseline", "mixfeature"]
@@ -53,14 +53,14 @@ def test_per_class_accuracy_sums_counts_before_dividing() -> None:
 
 def test_per_class_accuracy_is_nan_for_a_class_without_test_images() -> None:
     cm = np.array([[2, 0], [0, 0]])
-    table = figures.per_class_accuracy({"baseline": cm})
+    table = figures.per_class_table({"baseline": cm})
     assert list(table.index) == [0, 1]
     assert table.loc[0, "baseline"] == 100.0 and np.isnan(table.loc[1, "baseline"])
 
 
 def test_per_class_accuracy_rejects_a_non_square_matrix() -> None:
     with pytest.raises(ValueError, match="square"):
-        figures.per_class_accuracy({"baseline": np.ones((2, 3))})
+        figures.per_class_table({"baseline": np.ones((2, 3))})
 
 
 def test_training_curves_one_panel_per_metric_one_line_per_method() -> None:
@@ -100,7 +100,7 @@ def test_confusion_pair_checks_the_class_count() -> None:
 
 
 def test_per_class_bars_one_bar_per_method_and_class() -> None:
-    table = figures.per_class_accuracy(
+    table = figures.per_class_table(
         {"baseline": np.eye(3) * 4, "mixfeature": np.ones((3, 3))}, CLASSES
     )
     fig = figures.per_class_bars(table, reference=pd.Series({"happiness": 90.0}))

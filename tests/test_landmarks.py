@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-import fer_utils.landmarks as lm
+import fer_utils.mfjle.landmarks as lm
 from fer_utils.data import FERDataset, load_dataset
 from fer_utils.data.synthetic import render_faces
-from fer_utils.landmarks import (
+from fer_utils.mfjle.landmarks import (
     CANONICAL_TEMPLATE,
     dataset_landmarks,
     detect_landmarks,

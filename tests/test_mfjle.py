@@ -17,17 +17,15 @@ import torch.nn.functional as F
 from fer_utils import metrics
 from fer_utils.data import FERDataset, load_dataset
 from fer_utils.data.dataset import LANDMARK_NAMES
-from fer_utils.models import MFJLE, InputNorm, build_model
-from fer_utils.multilabel import local_inputs, mfjle_loss, multilabel_view
-from fer_utils.train import (
-    MFJLE_PRESETS,
-    MULTILABEL_HISTORY_COLUMNS,
-    TrainConfig,
-    mfjle_preset,
-    predict_modules,
-    predict_proba,
-    train,
-)
+from fer_utils.mfjle.crops import local_inputs
+from fer_utils.mfjle.labels import multilabel_view
+from fer_utils.mfjle.loss import mfjle_loss
+from fer_utils.mfjle.model import MFJLE
+from fer_utils.mfjle.presets import MFJLE_PRESETS, mfjle_preset
+from fer_utils.models import InputNorm, build_model
+from fer_utils.training.config import TrainConfig
+from fer_utils.training.evaluate import predict_modules, predict_proba
+from fer_utils.training.loop import MULTILABEL_HISTORY_COLUMNS, train
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -176,13 +174,14 @@ def test_local_inputs_are_uint8_crops_and_need_landmarks(data: FERDataset) -> No
 
 def test_presets_follow_paper_b() -> None:
     paper = MFJLE_PRESETS["paper"]
-    assert (paper.image_size, paper.epochs, paper.batch_size, paper.lr) == (224, 218, 128, 1e-4)
-    assert paper.optimizer == "adam" and paper.step_every == 50 and paper.gamma == 0.9
-    assert paper.input_norm == "imagenet" and paper.in_channels == 3
-    assert paper.local_weights == [0.01] * 5
+    net, opt = paper.network, paper.optim
+    assert (net.image_size, opt.epochs, opt.batch_size, opt.lr) == (224, 218, 128, 1e-4)
+    assert opt.optimizer == "adam" and opt.step_every == 50 and opt.gamma == 0.9
+    assert paper.network.input_norm == "imagenet" and paper.network.in_channels == 3
+    assert paper.multilabel.local_weights == [0.01] * 5
     cfg, name = mfjle_preset("auto")
     assert name == ("paper" if torch.cuda.is_available() else "cpu")
-    assert mfjle_preset("cpu", model="resnet18")[0].model == "resnet18"
+    assert mfjle_preset("cpu", model="resnet18")[0].network.model == "resnet18"
     with pytest.raises(ValueError, match="preset"):
         mfjle_preset("gpu")
 
@@ -205,7 +204,7 @@ def test_presets_follow_paper_b() -> None:
 )
 def test_config_rejects_bad_multilabel_fields(overrides: dict, field: str) -> None:
     with pytest.raises(ValueError, match=f"TrainConfig.{field}"):
-        TrainConfig(**overrides)
+        TrainConfig.from_flat(**overrides)
 
 
 # --- training ---------------------------------------------------------------------------
@@ -251,7 +250,7 @@ def test_single_resnet_baseline_trains_multilabel(parts) -> None:
 
 def test_mfjle_resumes_after_a_kill_to_the_same_numbers(mfjle_run, parts, tmp_path: Path) -> None:
     """Same seed, same numbers: a run killed after epoch 1 and resumed equals mfjle_run."""
-    cfg = replace(mfjle_run.config, checkpoint_dir=str(tmp_path))
+    cfg = mfjle_run.config.replace(checkpoint_dir=str(tmp_path))
 
     def kill(epoch: int, row: dict) -> None:
         if epoch == 1:
@@ -268,7 +267,7 @@ def test_mfjle_resumes_after_a_kill_to_the_same_numbers(mfjle_run, parts, tmp_pa
 
 def test_mfjle_checkpoint_is_refused_for_other_landmarks(mfjle_run, parts, tmp_path) -> None:
     """Resuming with moved landmarks (other crops) must not mix two runs' data."""
-    cfg = replace(mfjle_run.config, checkpoint_dir=str(tmp_path), epochs=1)
+    cfg = mfjle_run.config.replace(checkpoint_dir=str(tmp_path), epochs=1)
     train(cfg, *parts, run_name="run")
     train_set = parts[0]
     moved = replace(train_set, landmarks=train_set.landmarks + 2.0)

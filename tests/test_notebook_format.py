@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fer_utils.notebook_tools import list_notebooks, parameters_cell
+from fer_utils.runs.notebooks import list_notebooks, parameters_cell
 
 NOTEBOOKS = list_notebooks()
 

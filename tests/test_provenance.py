@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from fer_utils.provenance import run_info, update_results_table
+from fer_utils.provenance import run_info
+from fer_utils.runs.results import update_results_table
 
 
 def test_update_results_table_replaces_rows_by_key_and_keeps_the_rest(tmp_path: Path) -> None:

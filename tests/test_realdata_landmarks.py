@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from fer_utils.crops import local_crops
 from fer_utils.data import load_dataset
-from fer_utils.landmarks import dataset_landmarks, landmark_checks
+from fer_utils.mfjle.crops import local_crops
+from fer_utils.mfjle.landmarks import dataset_landmarks, landmark_checks
 
 pytestmark = pytest.mark.realdata
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +16,9 @@ import torch
 from sklearn import metrics as skm
 
 from fer_utils import metrics
+from fer_utils.augment import match_channels
 from fer_utils.data import FERDataset, load_dataset
+from fer_utils.mixfeature.presets import PRESETS, preset
 from fer_utils.models import build_model
 from fer_utils.protocols import (
     carve_validation,
@@ -27,24 +28,17 @@ from fer_utils.protocols import (
     official_split_protocol,
     pick_groups,
 )
-from fer_utils.train import (
-    HISTORY_COLUMNS,
-    PRESETS,
-    TrainConfig,
-    TrainResult,
-    batch_indices,
+from fer_utils.training.config import TrainConfig
+from fer_utils.training.data import batch_indices, prepare_data
+from fer_utils.training.evaluate import predict_proba
+from fer_utils.training.loop import HISTORY_COLUMNS, TrainResult, selection_key, train
+from fer_utils.training.optim import lr_factor
+from fer_utils.training.precise_bn import recompute_bn_stats
+from fer_utils.training.runtime import (
     epoch_generators,
-    lr_factor,
     make_context,
-    match_channels,
-    predict_proba,
-    prepare_data,
-    preset,
-    recompute_bn_stats,
     resolve_amp,
     resolve_channels_last,
-    selection_key,
-    train,
 )
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -269,24 +263,32 @@ def test_mixfeature_needs_batches_of_k(parts: tuple[FERDataset, ...]) -> None:
 # ---------------------------------------------------------------------------------------
 
 
-def test_presets_match_spec_section_2() -> None:
+def test_presets_match_paper_a_settings() -> None:
     for cfg in PRESETS.values():
-        assert (cfg.optimizer, cfg.momentum, cfg.weight_decay) == ("sgd", 0.9, 5e-4)
-        assert cfg.method == "baseline" and cfg.mix_k == 3 and cfg.mix_lambda == 0.5
+        opt, mix = cfg.optim, cfg.mixfeature
+        assert (opt.optimizer, opt.momentum, opt.weight_decay) == ("sgd", 0.9, 5e-4)
+        assert cfg.method == "baseline" and mix.mix_k == 3 and mix.mix_lambda == 0.5
     j, c, f = PRESETS["jaffe"], PRESETS["ckplus"], PRESETS["ferplus"]
-    assert (j.model, j.lr, j.epochs, j.schedule, j.image_size) == (
+    assert (j.network.model, j.optim.lr, j.optim.epochs, j.optim.schedule) == (
         "cnn3",
         0.001,
         100,
         "constant",
+    )
+    assert j.network.image_size == 256
+    assert (c.network.model, c.optim.lr, c.optim.epochs, c.network.image_size) == (
+        "resnet18",
+        0.01,
+        30,
         256,
     )
-    assert (c.model, c.lr, c.epochs, c.image_size) == ("resnet18", 0.01, 30, 256)
-    assert (c.schedule, c.gamma, c.step_every, c.step_after) == ("step", 0.9, 2, 10)
-    assert (f.model, f.stem, f.image_size, f.lr, f.epochs) == ("resnet18", "small", 48, 0.01, 200)
-    assert (f.schedule, f.gamma, f.step_every, f.step_after) == ("step", 0.9, 5, 50)
-    assert (j.augment, c.augment, f.augment) == ("basic", "basic", "ferplus")
-    assert j.model_options == {"pool": 2}  # this repository's choice, see preset()
+    co, fo = c.optim, f.optim
+    assert (co.schedule, co.gamma, co.step_every, co.step_after) == ("step", 0.9, 2, 10)
+    assert (f.network.model, f.network.stem, f.network.image_size) == ("resnet18", "small", 48)
+    assert (fo.lr, fo.epochs) == (0.01, 200)
+    assert (fo.schedule, fo.gamma, fo.step_every, fo.step_after) == ("step", 0.9, 5, 50)
+    assert (j.optim.augment, co.augment, fo.augment) == ("basic", "basic", "ferplus")
+    assert j.network.model_options == {"pool": 2}  # this repository's choice, see preset()
     assert preset("ferplus", method="mixfeature").method == "mixfeature"
     assert PRESETS["ferplus"].method == "baseline"  # presets are not modified
     with pytest.raises(ValueError, match="jaffe"):
@@ -347,13 +349,13 @@ BAD_VALUES = [
 @pytest.mark.parametrize(("name", "value"), BAD_VALUES)
 def test_bad_config_values_name_the_field(name: str, value: object) -> None:
     with pytest.raises(ValueError, match=rf"TrainConfig\.{name} must be"):
-        TrainConfig(**{name: value})
+        TrainConfig.from_flat(**{name: value})
 
 
 def test_config_round_trip_and_key() -> None:
     cfg = tiny(wheel_layout=np.eye(8).tolist(), checkpoint_dir=Path("/tmp/x"))
-    assert cfg.checkpoint_dir == "/tmp/x"
-    assert TrainConfig(**cfg.to_dict()) == cfg
+    assert cfg.runtime.checkpoint_dir == "/tmp/x"
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
     assert tiny(progress=True).key() == tiny().key()
     assert tiny(lr=0.02).key() != tiny().key()
 
@@ -509,9 +511,42 @@ def test_single_label_identity_is_unchanged_by_the_multilabel_fields() -> None:
                  "multilabel_loss", "threshold", "checkpoint_dir", "progress"):
         assert name not in ident
     assert ident["selection"] == "val_accuracy"
-    assert cfg.key() == replace(cfg, selection="val_accuracy").key()
+    assert cfg.key() == cfg.replace(selection="val_accuracy").key()
     # the run name the trainer used for this config before multi-label training existed
     assert cfg.key() == "cef63aaa47"
-    multi = replace(cfg, task="multi_label", model="resnet18", model_options={})
+    multi = cfg.replace(task="multi_label", model="resnet18", model_options={})
     assert {"task", "local_weights", "threshold"} <= set(multi.identity())
     assert multi.identity()["selection"] == "val_loss"
+
+
+def test_config_groups_keep_mfjle_fields_out_of_single_label_runs() -> None:
+    cfg = preset("synthetic")
+    assert cfg.multilabel is None  # a single-label run carries no MF-JLE settings
+    assert "local_weights" not in cfg.flat()
+    with pytest.raises(ValueError, match="local_weights apply only to task='multi_label'"):
+        cfg.replace(local_weights=0.1)
+    multi = cfg.replace(task="multi_label", model="resnet18", model_options={})
+    assert multi.multilabel is not None and multi.multilabel.local_weights == [0.01] * 5
+    assert multi.replace(task="single_label").multilabel is None
+    # one flat name reaches its group; the original is unchanged
+    assert cfg.replace(lr=0.5, mix_k=4).optim.lr == 0.5 and cfg.optim.lr == 0.01
+    assert cfg.replace(mix_k=4).mixfeature.mix_k == 4
+
+
+def test_config_json_written_before_the_grouping_still_loads() -> None:
+    """``config.json`` of a checkpoint folder used to hold the flat field dict (with the
+    multi-label fields even for single-label runs); :meth:`TrainConfig.from_dict` reads it."""
+    cfg = preset("jaffe", image_size=64, checkpoint_dir="/tmp/somewhere")
+    old = {**cfg.flat(), "task": "single_label", "local_size": 32, "crop_fraction": 0.25,
+           "local_weights": [0.01] * 5, "multilabel_loss": "bce", "threshold": 0.5}
+    assert TrainConfig.from_dict(old) == cfg
+    assert TrainConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def test_describe_shows_the_settings_of_the_run() -> None:
+    base = preset("synthetic").describe()
+    assert ("optim", "lr") in base.index and ("network", "model") in base.index
+    assert "mixfeature" not in base.index.get_level_values("group")
+    mix = preset("synthetic", method="mixfeature").describe()
+    assert mix.loc[("mixfeature", "mix_k"), "value"] == "3"
+    assert len(mix) < 40  # a short table, not the whole config

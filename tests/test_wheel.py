@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from fer_utils.data.dataset import CANONICAL_CLASSES
-from fer_utils.wheel import (
+from fer_utils.mixfeature.wheel import (
     LAYOUTS,
     NEUTRAL_DISTANCE,
     ambiguity_table,

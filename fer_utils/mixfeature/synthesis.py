@@ -1,13 +1,14 @@
-"""MixFeature: wheel-guided feature mixing (Algorithm 1) and its loss (Eqs. 5-8).
+"""MixFeature's synthesis (paper A, Algorithm 1): wheel-weighted mixtures of batch features.
 
 Introduced in notebook 03 (MixFeature synthesis); notebook 04 trains with it.
 
 Within a mini-batch of ``p`` feature vectors, :func:`synthesize` draws ``m = floor(p / K)``
 groups of ``K`` distinct samples, picks a primary emotion per group, weighs each member
 by ``a = softmax(-d)`` (``d``: wheel distance from the member's label to the primary
-emotion, see :mod:`fer_utils.wheel`) and returns the mixed features with their mixed
-target distributions. :func:`mixfeature_loss` combines the usual cross-entropy on the
-original samples with an entropy-weighted KL divergence on the synthesized ones.
+emotion, see :mod:`fer_utils.mixfeature.wheel`) and returns the mixed features with their mixed
+target distributions. :func:`fer_utils.mixfeature.loss.mixfeature_loss` combines the
+usual cross-entropy on the original samples with an entropy-weighted KL divergence on the
+synthesized ones.
 
 A training step then reads::
 
@@ -22,7 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
+
+from fer_utils.mixfeature.wheel import mixing_weights
 
 
 @dataclass
@@ -103,7 +105,7 @@ def synthesize(
 
     Introduced in notebook 03. ``features`` is ``p x D``, ``labels`` ``p`` class indices
     into the rows of the ``C x C`` wheel ``distances`` (from
-    :func:`fer_utils.wheel.distance_matrix`). For each group of ``k`` distinct samples:
+    :func:`fer_utils.mixfeature.wheel.distance_matrix`). For each group of ``k`` distinct samples:
 
     1. the primary emotion is the label of one member picked uniformly at random. This is
        our reading of "chosen uniformly at random among the K samples' labels": a label
@@ -111,9 +113,9 @@ def synthesize(
     2. ``d_i`` = distance(label of member ``i``, primary emotion), ``a = softmax(-d)``;
     3. mixed feature ``sum_i a_i v_i``, target ``sum_i a_i onehot(y_i)``.
 
-    There are ``m = floor(p / k)`` groups (paper A's Eq. 4 misprints ``m = v / K``: SPEC
-    5.3); the ``p - m * k`` samples left over sit this step out of the mixing (they still
-    count in the cross-entropy term).
+    There are ``m = floor(p / k)`` groups (paper A's Eq. 4 misprints ``m = v / K``:
+    ``docs/replication.md`` D3); the ``p - m * k`` samples left over sit this step out of
+    the mixing (they still count in the cross-entropy term).
     Randomness comes only from ``generator`` (a CPU ``torch.Generator``; ``None`` uses
     torch's global generator): first a permutation of the batch, then the primary member
     of each group. The indices are drawn on the CPU and moved to the features' device, so
@@ -137,74 +139,11 @@ def synthesize(
     member_labels = labels[groups]  # m x K
     primary = member_labels.gather(1, pick.unsqueeze(1)).squeeze(1)  # m
     d = distances[member_labels, primary.unsqueeze(1)]  # m x K
-    weights = torch.softmax(-d, dim=1)  # Eq. 3
+    weights = mixing_weights(d)  # Eq. 3: a_i = exp(-d_i) / sum_j exp(-d_j)
     members = features.index_select(0, groups.reshape(-1)).view(m, k, -1)  # m x K x D
     # sum_i a_i v_i for every group at once: (m x 1 x K) @ (m x K x D) -> m x D
+    # Algorithm 1: v = sum_i a_i v_i ...
     mixed = torch.bmm(weights.to(features.dtype).unsqueeze(1), members).squeeze(1)
     targets = torch.zeros(m, distances.shape[0], device=device)
-    targets.scatter_add_(1, member_labels, weights)  # sum_i a_i onehot(y_i)
+    targets.scatter_add_(1, member_labels, weights)  # ... and t = sum_i a_i onehot(y_i)
     return MixedBatch(mixed, targets, groups, primary, weights)
-
-
-def entropy(p: torch.Tensor) -> torch.Tensor:
-    """Shannon entropy in nats of each row of ``p``, with ``0 log 0 = 0``.
-
-    Introduced in notebook 03: ``beta_i`` of Eq. 7, the weight of synthesized sample ``i``
-    in the KL term. A one-hot row has entropy 0.
-    """
-    return torch.special.entr(p).sum(dim=-1)
-
-
-def kl_divergence(target: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
-    """Per-row ``KL(target || softmax(logits))`` in nats, with ``0 log 0 = 0``.
-
-    Introduced in notebook 03 (Eq. 6, with the paper's stray minus sign dropped: SPEC
-    5.3). Computed from ``log_softmax`` so that large logits do not overflow; entries
-    where ``target`` is 0 contribute nothing. Always ``>= 0``.
-    """
-    log_q = F.log_softmax(logits, dim=-1)
-    return -entropy(target) - (target * log_q).sum(dim=-1)
-
-
-def mixfeature_loss(
-    logits: torch.Tensor,
-    labels: torch.Tensor,
-    mixed_logits: torch.Tensor,
-    targets: torch.Tensor,
-    lam: float = 0.5,
-) -> tuple[torch.Tensor, dict[str, float]]:
-    """MixFeature loss ``lam * CE + (1 - lam) * mean_i(beta_i * KL(t_i || q_i))`` (Eqs. 5-8).
-
-    Introduced in notebook 03. ``logits`` (``p x C``) and ``labels`` are the original
-    samples; ``mixed_logits`` (``m x C``) are the classifier head applied to
-    :attr:`MixedBatch.features` and ``targets`` the matching :attr:`MixedBatch.targets`.
-    ``beta_i`` is the entropy of ``t_i``, so a group whose members all share one label
-    (one-hot target, ``beta = 0``) adds nothing to the KL term, and the more evenly a
-    target spreads, the more it counts. ``lam`` defaults to 0.5 (not given in the paper:
-    SPEC 5.2). Returns the loss and ``{"ce", "kl", "loss"}`` as plain floats (``kl`` is the
-    weighted term ``mean_i beta_i KL_i``), read with a single device sync.
-    """
-    if not 0.0 <= lam <= 1.0:
-        raise ValueError(f"lam must lie in [0, 1], got {lam!r}")
-    if logits.ndim != 2 or labels.shape != logits.shape[:1]:
-        raise ValueError(
-            f"logits must be p x C with labels of length p, got logits "
-            f"{tuple(logits.shape)} and labels {tuple(labels.shape)}"
-        )
-    if mixed_logits.ndim != 2 or mixed_logits.shape != targets.shape or len(targets) == 0:
-        raise ValueError(
-            f"mixed_logits and targets must both be m x C with m >= 1, got mixed_logits "
-            f"{tuple(mixed_logits.shape)} and targets {tuple(targets.shape)}"
-        )
-    if mixed_logits.shape[1] != logits.shape[1]:
-        raise ValueError(
-            f"mixed_logits must have C = {logits.shape[1]} columns like logits, "
-            f"got {mixed_logits.shape[1]}"
-        )
-    targets = targets.float()  # the KL term in float32, also under mixed precision
-    ce = F.cross_entropy(logits, labels)
-    beta = entropy(targets)
-    kl = (beta * kl_divergence(targets, mixed_logits.float())).mean()
-    loss = lam * ce + (1.0 - lam) * kl
-    ce_value, kl_value, loss_value = torch.stack([ce, kl, loss]).detach().float().tolist()
-    return loss, {"ce": ce_value, "kl": kl_value, "loss": loss_value}

@@ -366,7 +366,7 @@ def dataset_landmarks(
         ),
         "template": (
             f"{len(missing)} missed face(s) got the canonical template "
-            "(fer_utils.landmarks.CANONICAL_TEMPLATE)"
+            "(fer_utils.mfjle.landmarks.CANONICAL_TEMPLATE)"
         ),
     }[used]
     files = [dataset.filenames[i] for i in missing] if dataset.filenames is not None else []

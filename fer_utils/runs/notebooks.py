@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -97,13 +98,16 @@ def run_notebooks(
 ) -> dict[str, Any]:
     """Execute notebooks in order with papermill, writing executed copies to ``run_dir``.
 
-    Each notebook gets the ``parameters`` it declares, plus ``output_dir`` pointing at
-    its own sub-folder of ``run_dir`` for result files. A failing notebook is recorded and
-    the next one still runs. Returns the manifest, which is also saved as
-    ``run_dir/manifest.json`` (provenance, per-notebook status and duration).
+    Each notebook gets the ``parameters`` it declares, plus ``output_dir`` pointing at its
+    own sub-folder of ``run_dir`` for result files. A failing notebook is recorded and the
+    next one still runs. Progress bars stay out of the executed copies: the kernels inherit
+    ``TQDM_DISABLE=1`` unless the caller's environment sets it. Returns the manifest, which
+    is also saved as ``run_dir/manifest.json`` (provenance, per-notebook status and
+    duration).
     """
     import papermill as pm
 
+    os.environ.setdefault("TQDM_DISABLE", "1")  # inherited by the kernels papermill starts
     run_dir.mkdir(parents=True, exist_ok=True)
     params = dict(parameters or {})
     manifest: dict[str, Any] = {"provenance": run_info(), "parameters": params, "notebooks": []}

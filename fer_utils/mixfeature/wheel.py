@@ -4,8 +4,9 @@ Introduced in notebook 02 (emotion wheel). MixFeature (paper A, section 3.2) mix
 features of a group of samples with weights ``a = softmax(-d)`` (Eq. 3), where ``d`` is
 how far each sample's emotion sits from the group's primary emotion on an emotion wheel.
 
-The paper's text and Plutchik's wheel disagree about which emotions are neighbours (SPEC
-5.1, see :func:`ambiguity_table`), so the wheel is a parameter with named layouts:
+The paper's text and Plutchik's wheel disagree about which emotions are neighbours
+(``docs/replication.md`` D1, see :func:`ambiguity_table`), so the wheel is a parameter with
+named layouts:
 
 ``"plutchik"`` (default)
     Plutchik's eight petals, in order joy, trust, fear, surprise, sadness, disgust, anger,
@@ -244,7 +245,8 @@ def mixing_weights(distances: torch.Tensor) -> torch.Tensor:
 
 
 def ambiguity_table() -> pd.DataFrame:
-    """The SPEC 5.1 ambiguity made concrete: how far anger is from sadness and happiness.
+    """The ``docs/replication.md`` D1 ambiguity made concrete: how far anger is from sadness
+    and happiness.
 
     Introduced in notebook 02. Paper A's text says anger mixes with sadness more than with
     happiness because the two are adjacent; on Plutchik's wheel anger is two petals from

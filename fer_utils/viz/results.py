@@ -1,10 +1,10 @@
-"""Result figures of the training comparison: curves, confusion matrices, per-class bars.
+"""Result figures: training curves, confusion matrices, per-class bars, multi-label tables.
 
 Introduced in notebook 04 (paper A's Figs. 4 and 6) and used by
 ``scripts/run_table2.py`` for the committed results; notebook 05 and
 ``scripts/run_mfjle.py`` add :func:`multilabel_comparison` (paper B's Tables 1-2), so
 that a notebook and the script draw the same picture from the same numbers. Every
-function returns the matplotlib ``Figure``; :func:`fer_utils.plots.save_figure` writes
+function returns the matplotlib ``Figure``; :func:`fer_utils.viz.common.save_figure` writes
 it to disk.
 """
 
@@ -18,13 +18,13 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from fer_utils.data.dataset import ABBREVIATIONS
-from fer_utils.metrics import MULTILABEL_METRICS
+from fer_utils.metrics import MULTILABEL_METRICS, per_class_from_confusion
+from fer_utils.viz.common import short_names
 
 #: The curves drawn by default: paper A's Fig. 6 (training and validation CE, validation KL).
 CURVE_METRICS: tuple[str, ...] = ("train_ce", "val_ce", "val_kl")
 
-#: Readable titles for the history columns of :class:`fer_utils.train.TrainResult`.
+#: Readable titles for the history columns of :class:`fer_utils.training.loop.TrainResult`.
 METRIC_TITLES: dict[str, str] = {
     "train_ce": "training cross-entropy",
     "train_loss": "training loss",
@@ -59,11 +59,6 @@ def _row_normalised(counts: np.ndarray) -> np.ndarray:
     totals = counts.sum(axis=1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(totals > 0, 100.0 * counts / totals, np.nan)
-
-
-def _short(names: Sequence[str]) -> list[str]:
-    """Class names as the paper's three-letter abbreviations where there is one."""
-    return [ABBREVIATIONS.get(n, n) for n in names]
 
 
 def training_curves(
@@ -118,11 +113,11 @@ def training_curves(
     return fig
 
 
-def per_class_accuracy(
+def per_class_table(
     matrices: Mapping[str, np.ndarray | Sequence[np.ndarray]],
     classes: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Per-class recall (%) of each method from its confusion counts summed over runs.
+    """Per-class accuracy (%) of each method from its confusion counts summed over runs.
 
     Introduced in notebook 04 (paper A's Fig. 4). ``matrices`` maps a method to a
     ``C x C`` count matrix (rows = true class) or to a list of them, which are added up
@@ -130,7 +125,7 @@ def per_class_accuracy(
     one row per class (``classes``, else 0..C-1); ``nan`` for a class with no test image.
     """
     table = {
-        method: np.diag(_row_normalised(_summed(m))) for method, m in matrices.items()
+        method: 100.0 * per_class_from_confusion(_summed(m)) for method, m in matrices.items()
     }
     size = len(next(iter(table.values()))) if table else 0
     index = list(classes) if classes is not None else list(range(size))
@@ -157,7 +152,7 @@ def confusion_pair(
     fig, axes = plt.subplots(
         1, n, figsize=(side * n + 1.0, side), squeeze=False, layout="constrained"
     )
-    ticks = _short(classes)
+    ticks = short_names(classes)
     image = None
     for ax, (method, m) in zip(axes[0], matrices.items(), strict=True):
         counts = _summed(m)
@@ -203,7 +198,7 @@ def per_class_bars(
     if reference is not None:
         ref = reference.reindex(table.index).to_numpy(dtype=float)
         ax.scatter(x, ref, marker="_", s=400, color="black", label="reference", zorder=3)
-    ax.set_xticks(x, _short([str(c) for c in table.index]))
+    ax.set_xticks(x, short_names([str(c) for c in table.index]))
     ax.set_ylim(0, 105)
     ax.set_ylabel("accuracy on the class (%)")
     heading = "per-class accuracy (test images of all runs)"
@@ -268,7 +263,7 @@ def multilabel_examples(
     count = min(n, len(true))
     if count < 1:
         raise ValueError("multilabel_examples needs at least one face")
-    short = _short(classes)
+    short = short_names(classes)
     fig, axes = plt.subplots(1, count, figsize=(2.4 * count, 3.4), squeeze=False)
 
     def names(row: np.ndarray) -> str:

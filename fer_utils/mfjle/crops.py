@@ -3,7 +3,7 @@
 Introduced in notebook 05 (MF-JLE ensemble). Each of MF-JLE's five local modules sees a
 square patch centred on one landmark (left eye, right eye, nose tip, left and right
 mouth corner; :data:`fer_utils.data.LANDMARK_NAMES`). Paper B does not give the patch
-size (SPEC section 5, item 9); here it is a parameter:
+size (``docs/replication.md`` D9); here it is a parameter:
 
     side (pixels) = crop_fraction * face width,   crop_fraction = 0.25 by default,
 
@@ -35,7 +35,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from fer_utils.data.dataset import LANDMARK_NAMES
+from fer_utils.augment import match_channels
+from fer_utils.data.dataset import LANDMARK_NAMES, FERDataset
 
 __all__ = [
     "DEFAULT_CROP_FRACTION",
@@ -43,9 +44,10 @@ __all__ = [
     "crop_boxes",
     "crop_sides",
     "local_crops",
+    "local_inputs",
 ]
 
-#: SPEC section 5, item 9: a square a quarter of the face width across.
+#: ``docs/replication.md`` D9: a square a quarter of the face width across.
 DEFAULT_CROP_FRACTION: float = 0.25
 
 #: Face width per distance between the eye centres, for ``face_width="landmarks"``. An
@@ -154,7 +156,7 @@ def local_crops(
     Args:
         images: ``N x C x H x W``, uint8 or floating point, any C, on any device.
         landmarks: ``N x 5 x 2`` (x, y) pixel coordinates (:data:`LANDMARK_NAMES`
-            order), e.g. from :func:`fer_utils.landmarks.dataset_landmarks`.
+            order), e.g. from :func:`fer_utils.mfjle.landmarks.dataset_landmarks`.
         out_size: side ``S`` of each output crop in pixels.
         crop_fraction: crop side as a fraction of the face width (default 1/4).
         padding_mode: what is sampled outside the image: ``"zeros"``, ``"border"``
@@ -198,3 +200,25 @@ def local_crops(
     out = F.grid_sample(x, grid, mode=mode, padding_mode=padding_mode, align_corners=False)
     # N x C x (5 S) x S  ->  N x 5 x C x S x S
     return out.reshape(n, -1, k, out_size, out_size).transpose(1, 2).contiguous()
+
+
+def local_inputs(
+    dataset: FERDataset, size: int, crop_fraction: float, in_channels: int
+) -> torch.Tensor:
+    """The five landmark crops of every image, uint8 ``N x 5 x C x size x size`` (CPU).
+
+    Introduced in notebook 05. Crops are cut from the images at their stored resolution
+    (sharper than cutting from the resized global input), all at once by
+    :func:`local_crops`, then rounded back to uint8 so that they live on
+    the device as compactly as the global images. Needs ``dataset.landmarks``
+    (see :func:`fer_utils.mfjle.landmarks.dataset_landmarks`).
+    """
+    if dataset.landmarks is None:
+        raise ValueError(
+            f"{dataset.name} has no landmarks, which MF-JLE's local crops need; add them with "
+            "`dataset.landmarks, report = "
+            "fer_utils.mfjle.landmarks.dataset_landmarks(dataset)`"
+        )
+    images = match_channels(dataset.images, in_channels)
+    crops = local_crops(images, dataset.landmarks, size, crop_fraction)
+    return crops.round().clamp(0, 255).to(torch.uint8)

@@ -1,0 +1,119 @@
+"""Checkpoints: written atomically after every epoch, resumed only by the run that wrote them.
+
+Introduced in notebook 04 (training). With ``checkpoint_dir`` set, the state after every
+epoch (model, optimiser, scheduler, history, best model so far) is written atomically to
+``checkpoint_dir/run_name/checkpoint.pt``. Calling :func:`fer_utils.training.loop.train`
+again with the same configuration, data and ``run_name`` continues from there and, on the
+CPU, ends with exactly the numbers of an uninterrupted run. A checkpoint written with
+another configuration or other data is refused with an error, never mixed in.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+from torch import nn
+
+from fer_utils.training.config import TrainConfig
+
+CHECKPOINT_FILE = "checkpoint.pt"
+CHECKPOINT_FORMAT = 1
+
+
+def atomic_torch_save(obj: Any, path: Path) -> None:
+    """``torch.save`` to a temporary file next to ``path``, then ``os.replace`` it.
+
+    Introduced in notebook 04: a run killed mid-write leaves the previous file intact.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            torch.save(obj, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(text: str, path: Path) -> None:
+    """Write ``text`` to ``path`` atomically (temporary file + ``os.replace``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def cpu_state(model: nn.Module) -> dict[str, torch.Tensor]:
+    """A detached CPU copy of ``model``'s state dict (a snapshot, safe to keep)."""
+    return {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+
+
+def config_differences(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[str]:
+    """``"field: saved != wanted"`` for every field that differs."""
+    keys = sorted(set(saved) | set(wanted))
+    return [
+        f"{k}: {saved.get(k)!r} != {wanted.get(k)!r}" for k in keys if saved.get(k) != wanted.get(k)
+    ]
+
+
+def load_checkpoint(path: Path, config: TrainConfig, fingerprint: str) -> dict[str, Any]:
+    """Read a checkpoint and check that it belongs to this config and data.
+
+    Introduced in notebook 04. Raises ``ValueError`` listing the differing fields when the
+    checkpoint was written by another configuration, or when its data differ.
+    """
+    state = torch.load(path, map_location="cpu", weights_only=True)
+    if state.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path}: unknown checkpoint format {state.get('format')!r}")
+    diffs = config_differences(state["config"], config.identity())
+    if diffs:
+        raise ValueError(
+            f"{path} was written by a different configuration; refusing to resume it "
+            f"(checkpoint != requested: {'; '.join(diffs)}). Use another run_name or "
+            "delete that folder."
+        )
+    if state["data_fingerprint"] != fingerprint:
+        raise ValueError(
+            f"{path} was written for different data (fingerprint {state['data_fingerprint']} "
+            f"!= {fingerprint}); refusing to resume it. Use another run_name."
+        )
+    return state
+
+
+def checkpoint_path(
+    config: TrainConfig, run_name: str | None, fingerprint: str
+) -> tuple[Path | None, str | None]:
+    """Where a run's checkpoint lives, and the run name (derived when ``None``).
+
+    Introduced in notebook 04. The derived name is ``<model>_<method>_seed<seed>_`` plus
+    the config key and the start of the data fingerprint, so different runs never share
+    a folder by accident. Without ``checkpoint_dir``: ``(None, run_name)``.
+    """
+    if config.runtime.checkpoint_dir is None:
+        return None, run_name
+    if run_name is None:
+        net, seed = config.network.model, config.runtime.seed
+        run_name = f"{net}_{config.method}_seed{seed}_{config.key()}"
+        run_name += f"_{fingerprint[:6]}"
+    return Path(config.runtime.checkpoint_dir) / run_name / CHECKPOINT_FILE, run_name
+
+
+def save_checkpoint(path: Path, checkpoint: dict[str, Any], history: list[dict]) -> None:
+    """Write ``checkpoint`` atomically to ``path``, and ``history`` as ``history.csv`` beside it.
+
+    Introduced in notebook 04.
+    """
+    atomic_torch_save(checkpoint, path)
+    atomic_write_text(pd.DataFrame(history).to_csv(index=False), path.with_name("history.csv"))

@@ -1,0 +1,119 @@
+"""One optimisation step: the baseline, MixFeature (paper A) and MF-JLE (paper B).
+
+Introduced in notebook 04 (training); the multi-label step in notebook 05. This is the
+part of the trainer a student should read: each function takes one uint8 batch, augments
+it, runs the network, computes the paper's loss and updates the weights. Everything else
+(devices, precision, timing) hides in the :class:`~fer_utils.training.runtime.StepContext`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from fer_utils import augment as aug
+from fer_utils.mfjle.loss import mfjle_loss
+from fer_utils.mfjle.model import MFJLE
+from fer_utils.mixfeature.loss import mixfeature_loss
+from fer_utils.mixfeature.synthesis import synthesize
+from fer_utils.training.runtime import StepContext
+
+
+def training_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    ctx: StepContext,
+    generators: Mapping[str, torch.Generator],
+) -> dict[str, float]:
+    """One single-label optimisation step on a uint8 batch; returns ``{"ce", "loss", "kl"}``.
+
+    Introduced in notebook 04. Baseline: cross-entropy on the augmented batch. MixFeature
+    (paper A): the features of the batch are mixed in groups by Algorithm 1
+    (:func:`fer_utils.mixfeature.synthesis.synthesize`), the classifier head scores the
+    originals and the mixtures, and the loss is Eq. 8
+    (:func:`fer_utils.mixfeature.loss.mixfeature_loss`). ``kl`` is ``nan`` for the
+    baseline. Each ``ctx.phase`` block is timed when the benchmark asks for it.
+    """
+    cfg = ctx.config
+    with ctx.phase("augment"):
+        x = ctx.to_layout(aug.augment_batch(images, None, cfg.optim.augment, generators["augment"]))
+    with ctx.phase("forward"), ctx.autocast():
+        feats = model.features(x)  # v_i, one feature vector per image
+        logits = model.head(feats).float()
+    if cfg.method == "baseline":
+        with ctx.phase("loss"):
+            loss = F.cross_entropy(logits, labels)
+            ce = loss.item()
+        parts = {"ce": ce, "loss": ce, "kl": math.nan}
+    else:
+        mix = cfg.mixfeature
+        with ctx.phase("mix"):  # Algorithm 1: groups of K, weights softmax(-d), mixtures
+            mb = synthesize(feats.float(), labels, mix.mix_k, ctx.distances, generators["mix"])
+        with ctx.phase("forward"), ctx.autocast():
+            mixed_logits = model.head(mb.features)  # the same head scores the mixtures
+        with ctx.phase("loss"):  # Eqs. 5-8
+            loss, parts = mixfeature_loss(
+                logits, labels, mixed_logits.float(), mb.targets, mix.mix_lambda
+            )
+    with ctx.phase("backward"):
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+    with ctx.phase("optimizer"):
+        optimizer.step()
+    return parts
+
+
+def multilabel_step(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    images: torch.Tensor,
+    targets: torch.Tensor,
+    ctx: StepContext,
+    generators: Mapping[str, torch.Generator],
+    local_images: torch.Tensor | None = None,
+) -> dict[str, float]:
+    """One multi-label optimisation step; returns ``{"loss", "global", "local"}``.
+
+    Introduced in notebook 05. The global images are augmented as in paper A's runs; for
+    MF-JLE the ``N x 5`` crops are augmented the same way as one batch of ``5N`` images
+    (each crop draws its own flip and shift), every module runs on its input, and the
+    loss is paper B's Eq. 1 (:func:`fer_utils.mfjle.loss.mfjle_loss`). A single ResNet-18
+    (no ``local_images``) is trained with its own binary cross-entropy.
+    """
+    cfg = ctx.config
+    with ctx.phase("augment"):
+        x = ctx.to_layout(aug.augment_batch(images, None, cfg.optim.augment, generators["augment"]))
+        xl = None
+        if isinstance(model, MFJLE):
+            if local_images is None:
+                raise ValueError("MF-JLE needs the local crops of the batch (local_images)")
+            n, k = local_images.shape[:2]
+            xl = aug.augment_batch(
+                local_images.flatten(0, 1), None, cfg.optim.augment, generators["augment"]
+            )
+            xl = ctx.to_layout(xl).view(n, k, *xl.shape[1:])
+    with ctx.phase("forward"), ctx.autocast():
+        if xl is None:
+            global_logits, local_logits = model(x), None
+        else:
+            global_logits, local_logits = model.module_logits(x, xl)  # N x L, N x 5 x L
+    with ctx.phase("loss"):  # Eq. 1: L_global + sum_i lambda_i L_local_i
+        loss, parts = mfjle_loss(
+            global_logits.float(),
+            None if local_logits is None else local_logits.float(),
+            targets,
+            getattr(model, "local_weights", None),
+            cfg.multilabel.multilabel_loss,
+        )
+    with ctx.phase("backward"):
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+    with ctx.phase("optimizer"):
+        optimizer.step()
+    return parts

@@ -38,6 +38,7 @@ import pandas as pd
 
 from fer_utils.data.dataset import FERDataset
 from fer_utils.data.splits import subject_kfold, train_val_test_split
+from fer_utils.metrics import mean_and_std
 from fer_utils.provenance import run_info
 from fer_utils.training.config import TrainConfig
 from fer_utils.training.loop import TrainResult, train
@@ -72,14 +73,13 @@ class ProtocolResult:
     def mean_std_row(self, names: Sequence[str], digits: int | None = None) -> dict[str, float]:
         """``{"<name>_mean", "<name>_std"}`` of the ``test_<name>`` columns over the rows.
 
-        Introduced in notebook 05 (the layout of ``results/mfjle.csv``). The standard
-        deviation uses ddof=1 and is 0 for a single row; ``digits`` rounds both.
+        Introduced in notebook 05 (the layout of ``results/mfjle.csv``): the numbers of
+        :func:`fer_utils.metrics.mean_and_std` (std with ddof=1, ``nan`` for a single row,
+        which has no spread); ``digits`` rounds both.
         """
         out: dict[str, float] = {}
         for name in names:
-            values = self.table[f"test_{name}"].astype(float)
-            mean = float(values.mean())
-            std = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+            mean, std = mean_and_std(self.table[f"test_{name}"].astype(float))
             if digits is not None:
                 mean, std = round(mean, digits), round(std, digits)
             out[f"{name}_mean"], out[f"{name}_std"] = mean, std

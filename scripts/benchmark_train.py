@@ -84,9 +84,9 @@ def measure(case: Case, steps: int, repeats: int) -> list[dict]:
     phases: dict[str, dict[str, float]] = {m: dict.fromkeys(PHASES, 0.0) for m in runs}
     for epoch in range(repeats + 1):  # epoch 0 warms up and is not counted
         for method, (model, opt, data, ctx) in runs.items():
-            timer = PhaseTimer(ctx.device)
+            timer = ctx.timer = PhaseTimer(ctx.device)
             start = time.perf_counter()
-            train_one_epoch(model, opt, data, ctx, epoch, timer)
+            train_one_epoch(model, opt, data, ctx, epoch)
             seconds = time.perf_counter() - start
             if epoch == 0:
                 continue

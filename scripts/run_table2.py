@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from fer_utils.data import FERDataset, load_dataset
+from fer_utils.metrics import mean_and_std
 from fer_utils.mixfeature.presets import PRESETS, preset
 from fer_utils.protocols import (
     ProtocolResult,
@@ -162,7 +163,8 @@ def file_stem(args: argparse.Namespace) -> str:
 def aggregate(runs: pd.DataFrame, args: argparse.Namespace, seconds: float) -> dict:
     """One results row: mean and std (ddof=1) over every fold and seed."""
     info = run_info()
-    acc, mca = 100 * runs["test_accuracy"], 100 * runs["test_mean_class_accuracy"]
+    acc_mean, acc_std = mean_and_std(100 * runs["test_accuracy"])
+    mca_mean, mca_std = mean_and_std(100 * runs["test_mean_class_accuracy"])
     kl = runs["test_kl"] if "test_kl" in runs else pd.Series(dtype=float)
     method = runs["method"].iloc[0]
     return {
@@ -172,10 +174,10 @@ def aggregate(runs: pd.DataFrame, args: argparse.Namespace, seconds: float) -> d
         "epochs": int(runs["epochs"].max()),
         "n_runs": len(runs),
         "seeds": " ".join(str(s) for s in args.seeds),
-        "accuracy_mean": round(acc.mean(), 2),
-        "accuracy_std": round(acc.std(ddof=1), 2) if len(runs) > 1 else 0.0,
-        "mean_class_accuracy_mean": round(mca.mean(), 2),
-        "mean_class_accuracy_std": round(mca.std(ddof=1), 2) if len(runs) > 1 else 0.0,
+        "accuracy_mean": round(acc_mean, 2),
+        "accuracy_std": round(acc_std, 2),  # nan (no spread) for a single run
+        "mean_class_accuracy_mean": round(mca_mean, 2),
+        "mean_class_accuracy_std": round(mca_std, 2),
         "kl_mean": round(kl.mean(), 4) if kl.notna().any() else np.nan,
         "paper_accuracy": TABLE2_ACCURACY.get(args.dataset, {}).get(method, np.nan),
         "image_size": args.image_size if args.image_size else "preset",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 import torch
 
+from fer_utils.data import load_dataset
 from fer_utils.data import synthetic as syn
 from fer_utils.data.dataset import CANONICAL_CLASSES, LANDMARK_NAMES, FERDataset
 from fer_utils.data.synthetic import (
@@ -13,6 +16,7 @@ from fer_utils.data.synthetic import (
     FERPLUS_SHARES,
     IDENTITY_FEATURES,
     JAFFE_SHARES,
+    SECONDARY_MODES,
     class_shares,
     generate_faces,
     load_synthetic,
@@ -346,6 +350,124 @@ def test_dominant_emotion_stays_largest_up_to_high_difficulty() -> None:
     assert np.mean(hard.argmax(axis=1) == dominant) > 0.9
 
 
+# --- secondary emotions: on the wheel (default) or at random -------------------------------
+
+# SHA-256 of generate_faces(n=60, image_size=32, seed=0), every other option at its
+# default, computed with the generator as it was before the ``secondary`` option existed.
+# The default output must never change: results and checkpoints made from it rely on it.
+# The label side is pure random-number bookkeeping and must match everywhere; the pixel
+# side also goes through float32 sin/cos of the pose angle, so if only it fails on a new
+# platform, suspect that platform's float32 maths before the generator.
+DEFAULT_LABELS_SHA256 = "3930dacdb6fee0b7359b22f1d2c6f2e604d02678951ee3475a48d36f2ae197fd"
+DEFAULT_PIXELS_SHA256 = "6d78d4ca0e4ff001ca55d52adb8567e2cc6883f5f9a040156a211ed5cfc606b2"
+LABEL_FIELDS = ("labels", "distributions", "votes", "multilabels", "subjects")
+PIXEL_FIELDS = ("images", "landmarks")
+
+
+def digest(faces: syn.SyntheticFaces, names: tuple[str, ...]) -> str:
+    """SHA-256 of the named arrays: their dtype, shape and bytes, in order."""
+    h = hashlib.sha256()
+    for name in names:
+        array = np.ascontiguousarray(getattr(faces, name))
+        h.update(f"{name}:{array.dtype.str}:{array.shape}".encode())
+        h.update(array.tobytes())
+    return h.hexdigest()
+
+
+def secondary_distances(faces: syn.SyntheticFaces) -> np.ndarray:
+    """Plutchik distance from the dominant emotion to each secondary one, per occurrence."""
+    present = faces.distributions > 0
+    present[np.arange(len(faces)), faces.labels] = False
+    rows, cols = np.nonzero(present)
+    d = syn.distance_matrix(faces.classes, "plutchik").numpy()  # the generator's own wheel
+    return d[faces.labels[rows], cols]
+
+
+def test_default_output_is_unchanged_by_the_secondary_option() -> None:
+    faces = generate_faces(n=60, image_size=32, seed=0)
+    assert digest(faces, LABEL_FIELDS) == DEFAULT_LABELS_SHA256
+    assert digest(faces, PIXEL_FIELDS) == DEFAULT_PIXELS_SHA256
+    explicit = generate_faces(n=60, image_size=32, seed=0, secondary="wheel")
+    for name in (*LABEL_FIELDS, *PIXEL_FIELDS):
+        np.testing.assert_array_equal(getattr(explicit, name), getattr(faces, name), name)
+    assert faces.params["secondary"] == "wheel"
+
+
+def test_secondary_modes() -> None:
+    assert SECONDARY_MODES == ("wheel", "random")
+
+
+@pytest.mark.parametrize("bad", ["plutchik", "uniform", "Random", "", None, 1])
+def test_bad_secondary_raises_value_error_naming_it_and_the_choices(bad: object) -> None:
+    message = "^secondary must be one of 'wheel', 'random', got "
+    with pytest.raises(ValueError, match=message):
+        generate_faces(n=10, image_size=32, secondary=bad)
+    with pytest.raises(ValueError, match=message):
+        load_synthetic(n=10, image_size=32, secondary=bad)
+    with pytest.raises(ValueError, match=message):
+        load_dataset("synthetic", n=10, image_size=32, secondary=bad)
+
+
+def test_random_secondary_moves_the_same_weights_to_other_emotions() -> None:
+    kwargs = {"n": 300, "image_size": 32, "difficulty": 0.7, "seed": 4}
+    on_wheel = generate_faces(**kwargs)
+    at_random = generate_faces(**kwargs, secondary="random")
+    assert at_random.params["secondary"] == "random"
+    # the distributions change ...
+    assert not np.array_equal(at_random.distributions, on_wheel.distributions)
+    assert np.mean(np.any(at_random.distributions != on_wheel.distributions, axis=1)) > 0.5
+    assert not np.array_equal(at_random.images, on_wheel.images)
+    # ... but only in which emotions get the secondary weight: same dominant emotion
+    # and weight, same blend weights, same subjects
+    np.testing.assert_array_equal(at_random.labels, on_wheel.labels)
+    # (equal up to the float32 renormalisation, which sums the columns in another order)
+    np.testing.assert_allclose(
+        np.sort(at_random.distributions, axis=1),
+        np.sort(on_wheel.distributions, axis=1),
+        rtol=1e-6,
+        atol=1e-7,
+    )
+    np.testing.assert_array_equal(at_random.subjects, on_wheel.subjects)
+    np.testing.assert_allclose(at_random.distributions.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_random_secondary_repeats_with_its_seed() -> None:
+    a = generate_faces(n=50, image_size=32, seed=9, secondary="random")
+    b = generate_faces(n=50, image_size=32, seed=9, secondary="random")
+    for name in (*LABEL_FIELDS, *PIXEL_FIELDS):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), name)
+    assert a.params == b.params
+    c = generate_faces(n=50, image_size=32, seed=10, secondary="random")
+    assert not np.array_equal(a.distributions, c.distributions)
+
+
+def test_random_secondary_ignores_the_wheel() -> None:
+    # Plutchik distances from happiness: anger, fear and contempt 2-2.5, neutral,
+    # surprise and disgust 3, sadness 4. The wheel mean is about 1.7 over all emotions
+    # and the uniform one about 2.35; the standard error here is about 0.03.
+    on_wheel = generate_faces(n=400, image_size=32, seed=1)
+    at_random = generate_faces(n=400, image_size=32, seed=1, secondary="random")
+    assert secondary_distances(at_random).mean() > secondary_distances(on_wheel).mean() + 0.3
+    # and every other emotion is about equally likely to be a secondary one
+    classes = CANONICAL_CLASSES
+    happiness = classes.index("happiness")
+    rng = np.random.default_rng(0)
+    n = 7000
+    dist = syn._sample_distributions(np.full(n, happiness), classes, 1.0, rng, "random")
+    present = np.delete((dist > 0).mean(axis=0), happiness)
+    expected = 2 / (K - 1)  # two secondaries among the seven other emotions
+    assert np.all(np.abs(present - expected) < 4 * np.sqrt(expected * (1 - expected) / n))
+
+
+def test_secondary_reaches_the_dataset_through_load_dataset() -> None:
+    ds = load_dataset("synthetic", n=40, image_size=32, seed=2, secondary="random")
+    assert ds.info["secondary"] == "random"
+    raw = generate_faces(n=40, image_size=32, seed=2, secondary="random")
+    np.testing.assert_array_equal(ds.distributions.numpy(), raw.distributions)
+    np.testing.assert_array_equal(ds.images[:, 0].numpy(), raw.images)
+    assert load_synthetic(n=40, image_size=32, seed=2).info["secondary"] == "wheel"
+
+
 # --- load_synthetic ----------------------------------------------------------------------
 
 
@@ -396,6 +518,7 @@ def test_load_synthetic_split_is_grouped_by_subject() -> None:
         ({"n_votes": 0}, "n_votes must"),
         ({"multilabel_threshold": 0.0}, "multilabel_threshold must"),
         ({"multilabel_threshold": 1.2}, "multilabel_threshold must"),
+        ({"secondary": "plutchik"}, "^secondary must be one of 'wheel', 'random'"),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_parameter(kwargs: dict, message: str) -> None:

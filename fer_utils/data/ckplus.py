@@ -17,23 +17,39 @@ Introduced in notebook 01. Two layouts are accepted (``layout=``, detected by de
 
 Subjects (``S005``) come from the file names: group folds by subject (see
 :func:`fer_utils.data.splits.subject_kfold`), or frames of one sequence leak.
+
+Every expected class must be present (a missing or empty CK+48 class folder, or a class
+no labelled sequence has, is an error); ``classes=`` asks for fewer. Pixel-identical
+images (the same PNG twice: a copying mistake) are an error unless ``duplicates=``
+says otherwise. The real CK+48 copy has none (measured 2026-12-02: 981 files, 0
+duplicate groups).
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from fer_utils.data.cache import cached_arrays
-from fer_utils.data.dataset import FERDataset
-from fer_utils.data.io import DatasetFormatError, decode_images, find_dataset_dir, report_dropped
+from fer_utils.data.dataset import FERDataset, select_classes
+from fer_utils.data.io import (
+    DUPLICATE_POLICIES,
+    DatasetFormatError,
+    check_choice,
+    check_image_size,
+    decode_images_hashed,
+    find_dataset_dir,
+    report_dropped,
+    resolve_duplicates,
+)
 
-LOADER_VERSION = 1
+#: Version 2: the cache also holds the pixel digests (duplicate check).
+LOADER_VERSION = 2
 
 #: CK+ classes in emotion-code order (codes 1..7); neutral goes first when included.
 CKPLUS_CLASSES: tuple[str, ...] = (
@@ -157,9 +173,19 @@ def _list_emotion_files(label_root: Path) -> dict[tuple[str, str], Path]:
 
 
 def _select_original(
-    folder: Path, image_dir: str, label_dir: str, frames: str, include_neutral: bool
+    folder: Path,
+    image_dir: str,
+    label_dir: str,
+    frames: str,
+    include_neutral: bool,
+    wanted: tuple[str, ...],
 ) -> tuple[list[tuple[Path, str, str]], dict[str, int], dict[str, Any]]:
-    """(frame path, subject, class) samples of the original layout, plus drops and counts."""
+    """(frame path, subject, class) samples of the original layout, plus drops and counts.
+
+    Only classes in ``wanted`` are kept (the others are counted in
+    ``dropped["class_not_requested"]``); a wanted class that no labelled sequence has
+    is an error naming the label folder and the expected classes.
+    """
     image_root, label_root = folder / image_dir, folder / label_dir
     if not image_root.is_dir():
         raise FileNotFoundError(f"CK+: image folder {image_root} is missing; expected {_LAYOUT}")
@@ -188,20 +214,41 @@ def _select_original(
             continue
         chosen = upto[-1:] if frames == "peak" else upto[-3:]
         subject = key[0].upper()
-        if include_neutral and len(seq_frames) > 1:
+        if include_neutral and seq_frames[0][1] in chosen:
+            # a sequence too short to have a neutral frame apart from the chosen ones
+            dropped["neutral_frame_is_chosen"] = dropped.get("neutral_frame_is_chosen", 0) + 1
+        elif include_neutral:
             samples.append((sequences[key] / seq_frames[0][1], subject, "neutral"))
         samples.extend((sequences[key] / name, subject, EMOTION_CODES[code]) for name in chosen)
     unlabelled = len(set(sequences) - set(labels))
     if unlabelled:
         dropped["unlabelled_sequence"] = unlabelled
+    found = {c for _, _, c in samples}
+    absent = [c for c in wanted if c not in found]
+    if absent:
+        codes = {c: k for k, c in EMOTION_CODES.items()}
+        raise DatasetFormatError(
+            f"CK+: no labelled sequence under {label_root} has class(es) "
+            f"{', '.join(f'{c} (code {codes[c]})' for c in absent)}; expected every class of "
+            f"{', '.join(wanted)} (pass classes=... to load only some classes)"
+        )
+    other = [s for s in samples if s[2] not in wanted]
+    if other:
+        dropped["class_not_requested"] = len(other)
+        samples = [s for s in samples if s[2] in wanted]
     counts = {"sequences": len(sequences), "labelled_sequences": len(labels)}
     return samples, dropped, counts
 
 
 def _select_ck48(
-    folder: Path, frames: str
+    folder: Path, frames: str, wanted: tuple[str, ...]
 ) -> tuple[list[tuple[Path, str, str]], dict[str, int], dict[str, Any]]:
-    """(file path, subject, class) samples of the CK+48 layout (``peak``: last frame only)."""
+    """(file path, subject, class) samples of the CK+48 layout (``peak``: last frame only).
+
+    Every folder of a class in ``wanted`` must exist and hold PNG images (else an error
+    names the folder and the expected folders); images of the other classes are
+    counted in ``dropped["class_not_requested"]``.
+    """
     unknown = [
         e
         for e in sorted(os.listdir(folder))
@@ -212,22 +259,34 @@ def _select_ck48(
             f"CK+48: unexpected folder(s) {unknown} in {folder}; expected only "
             f"{', '.join(CK48_FOLDERS)}"
         )
+    expected = [d for d, c in CK48_FOLDERS.items() if c in wanted]
+    expected_text = (
+        f"expected one folder per class: {', '.join(expected)} "
+        "(pass classes=... to load only some classes)"
+    )
     samples: list[tuple[Path, str, str, str, int]] = []
-    other_files = 0
+    other_files = not_requested = 0
     for dirname, cls in CK48_FOLDERS.items():
         class_dir = folder / dirname
         if not class_dir.is_dir():
+            if cls in wanted:
+                raise DatasetFormatError(
+                    f"CK+48: class folder {class_dir} is missing; {expected_text}"
+                )
             continue
-        for name in sorted(os.listdir(class_dir)):
-            if name.startswith("."):
-                continue
-            if not name.lower().endswith(".png"):
-                other_files += 1
-                continue
+        entries = [e for e in sorted(os.listdir(class_dir)) if not e.startswith(".")]
+        pngs = [e for e in entries if e.lower().endswith(".png")]
+        if cls not in wanted:
+            not_requested += len(pngs)
+            continue
+        other_files += len(entries) - len(pngs)
+        if not pngs:
+            raise DatasetFormatError(
+                f"CK+48: class folder {class_dir} holds no PNG images; {expected_text}"
+            )
+        for name in pngs:
             subject, sequence, number = parse_frame_name(name)
             samples.append((class_dir / name, subject, cls, sequence, number))
-    if not samples:
-        raise FileNotFoundError(f"CK+48: no PNG images in the class folders of {folder}")
     if frames == "peak":
         last: dict[tuple[str, str, str], int] = {}
         for _, subject, cls, sequence, number in samples:
@@ -235,7 +294,8 @@ def _select_ck48(
             last[key] = max(number, last.get(key, number))
         samples = [s for s in samples if s[4] == last[(s[2], s[1], s[3])]]
     n_sequences = len({(s[2], s[1], s[3]) for s in samples})
-    dropped = {"unrecognised_file": other_files} if other_files else {}
+    dropped = {"unrecognised_file": other_files, "class_not_requested": not_requested}
+    dropped = {k: v for k, v in dropped.items() if v}
     return [s[:3] for s in samples], dropped, {"sequences": n_sequences}
 
 
@@ -248,6 +308,8 @@ def load_ckplus(
     image_size: int | None = None,
     image_dir: str = "cohn-kanade-images",
     label_dir: str = "Emotion",
+    classes: Sequence[str] | None = None,
+    duplicates: str = "error",
     cache: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> FERDataset:
@@ -267,6 +329,18 @@ def load_ckplus(
             original layout (its frames differ in size; whole frames are resized, so
             640x490 frames are slightly squeezed) and the native 48 for CK+48.
         image_dir, label_dir: the original layout's image and label folders.
+        classes: load only these classes (canonical names, e.g. ``("anger",
+            "happiness")``; returned in the fixed order below). ``None``: every class,
+            and then every class folder of CK+48 must exist and hold images, and every
+            class must have a labelled sequence in the original layout; a missing one
+            is a :class:`DatasetFormatError` naming the folder and the expected classes.
+            Images of classes not asked for are counted in
+            ``dropped["class_not_requested"]``.
+        duplicates: pixel-identical images (the same PNG twice, a copying mistake that
+            can put one image on both sides of a split): ``"error"`` (default) raises
+            naming the files; ``"keep"`` keeps them; ``"drop"`` keeps the first of each
+            group (in load order) and counts the rest in ``dropped["duplicate_image"]``.
+            ``info["duplicates"]`` lists the groups found.
         cache, cache_dir: see :func:`fer_utils.data.cache.cached_arrays`.
 
     Returns a :class:`FERDataset` with classes anger, contempt, disgust, fear,
@@ -275,41 +349,69 @@ def load_ckplus(
     original layout are counted in ``dropped["unlabelled_sequence"]``; a label file
     with code 0 (neutral) is counted in ``dropped["neutral_code"]`` unless
     ``include_neutral``; non-PNG files in CK+48 class folders in
-    ``dropped["unrecognised_file"]``.
+    ``dropped["unrecognised_file"]``; with ``include_neutral``, a sequence whose first
+    frame is one of the chosen frames (too short) gets no neutral sample, counted in
+    ``dropped["neutral_frame_is_chosen"]``.
     """
     for name, value, allowed in (("layout", layout, LAYOUTS), ("frames", frames, FRAME_CHOICES)):
         if value is not None and value not in allowed:
             raise ValueError(f"unknown {name}={value!r}; expected one of {', '.join(allowed)}")
+    check_choice("duplicates", duplicates, DUPLICATE_POLICIES)
+    image_size = check_image_size(image_size)
+    all_classes = (("neutral",) if include_neutral else ()) + CKPLUS_CLASSES
+    hint = "" if include_neutral else " (neutral needs include_neutral=True, original layout)"
+    classes_ = select_classes(classes, all_classes, "CK+", hint)
     markers = (image_dir, *CK48_FOLDERS)
     folder = find_dataset_dir(root, "ckplus", markers, _LAYOUT)
     layout = detect_layout(folder, image_dir) if layout == "auto" else layout
+    if layout == "ck48" and include_neutral:
+        raise ValueError("include_neutral=True needs the original CK+ layout; CK+48 has none")
+    label_files: list[Path] = []
     if layout == "original":
         frames = frames or "peak"
         size = ORIGINAL_IMAGE_SIZE if image_size is None else image_size
         samples, dropped, counts = _select_original(
-            folder, image_dir, label_dir, frames, include_neutral
+            folder, image_dir, label_dir, frames, include_neutral, classes_
         )
+        label_files = sorted(_list_emotion_files(folder / label_dir).values())
     else:
-        if include_neutral:
-            raise ValueError("include_neutral=True needs the original CK+ layout; CK+48 has none")
         size = image_size
-        samples, dropped, counts = _select_ck48(folder, frames or "last3")
+        samples, dropped, counts = _select_ck48(folder, frames or "last3", classes_)
     if not samples:
         raise DatasetFormatError(
             f"CK+: no labelled frames found under {folder}; expected {_LAYOUT}"
         )
-    classes = (("neutral",) if include_neutral else ()) + CKPLUS_CLASSES
     paths = [p for p, _, _ in samples]
+
+    def build() -> dict[str, np.ndarray]:
+        images, digests = decode_images_hashed(paths, size)
+        return {"images": images, "digests": digests}
+
+    # imported here, not at the top, so that `python -m fer_utils.data.cache`
+    # finds the module not yet imported by the package
+    from fer_utils.data.cache import cached_arrays
+
     arrays, cache_info = cached_arrays(
         f"ckplus-{layout}",
         LOADER_VERSION,
         {"image_size": size},
         paths,
-        lambda: {"images": decode_images(paths, size)},
+        build,
         cache,
         cache_dir,
+        label_files=label_files,
     )
-    labels = torch.tensor([classes.index(c) for _, _, c in samples], dtype=torch.long)
+    filenames = [p.relative_to(folder).as_posix() for p in paths]
+    keep, duplicate_report = resolve_duplicates(
+        "CK+", arrays["digests"], filenames, duplicates, folder
+    )
+    images = arrays["images"]
+    if not keep.all():
+        dropped["duplicate_image"] = int((~keep).sum())
+        samples = [s for s, k in zip(samples, keep, strict=True) if k]
+        filenames = [f for f, k in zip(filenames, keep, strict=True) if k]
+        images = images[keep]
+    labels = torch.tensor([classes_.index(c) for _, _, c in samples], dtype=torch.long)
     report_dropped("ckplus", dropped, folder)
     info: dict[str, Any] = {
         "root": str(folder),
@@ -321,17 +423,20 @@ def load_ckplus(
             "image_size": size,
             "image_dir": image_dir,
             "label_dir": label_dir,
+            "classes": list(classes_),
+            "duplicates": duplicates,
         },
-        "counts": {**counts, **{c: int((labels == i).sum()) for i, c in enumerate(classes)}},
+        "counts": {**counts, **{c: int((labels == i).sum()) for i, c in enumerate(classes_)}},
+        "duplicates": duplicate_report,
         **cache_info,
     }
     return FERDataset(
         name="ckplus",
-        images=torch.from_numpy(arrays["images"]).unsqueeze(1),
+        images=torch.from_numpy(np.ascontiguousarray(images)).unsqueeze(1),
         labels=labels,
-        classes=classes,
+        classes=classes_,
         subjects=np.array([s for _, s, _ in samples]),
-        filenames=[p.relative_to(folder).as_posix() for p in paths],
+        filenames=filenames,
         dropped=dropped,
         info=info,
     )

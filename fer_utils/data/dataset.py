@@ -66,6 +66,41 @@ def check_classes(classes: Sequence[str]) -> tuple[str, ...]:
     return out
 
 
+def select_classes(
+    requested: Sequence[str] | None,
+    available: Sequence[str],
+    dataset: str,
+    hint: str = "",
+) -> tuple[str, ...]:
+    """The ``classes=`` option of a loader: the requested classes in the dataset's order.
+
+    Introduced in notebook 01. ``None`` means every class in ``available``. Otherwise
+    every name must be a canonical name (:func:`check_classes`) that ``dataset`` has;
+    the result keeps ``available``'s fixed order whatever the order asked for. Raises
+    ``ValueError`` naming the offending entry and listing the available classes
+    (followed by ``hint`` when given).
+    """
+    if requested is None:
+        return tuple(available)
+    if isinstance(requested, str):
+        raise ValueError(
+            f"{dataset}: classes={requested!r} must be a sequence of class names, e.g. "
+            f"({requested!r},), not a single string"
+        )
+    names = check_classes(requested)
+    if not names:
+        raise ValueError(
+            f"{dataset}: classes=() selects nothing; available: {', '.join(available)}"
+        )
+    for name in names:
+        if name not in available:
+            raise ValueError(
+                f"{dataset}: class {name!r} is not available; available: "
+                f"{', '.join(available)}{hint}"
+            )
+    return tuple(c for c in available if c in names)
+
+
 @dataclass
 class FERDataset:
     """A facial-expression dataset held in memory, in one format for every source.
@@ -88,7 +123,11 @@ class FERDataset:
         vote_names: names of the ``votes`` columns, or ``None``.
         filenames: the source file (or row) of each sample, for tracing back.
         dropped: what the loader dropped, ``{reason: count}``; never silently.
-        info: free-form provenance (root, options, cache file, ...).
+        info: free-form provenance (root, options, cache file, ...). Loaders of real
+            data put their duplicate-image report in ``info["duplicates"]`` (pixel-
+            identical images: groups for JAFFE and CK+, counts within and across
+            splits for FER+; see each loader); it describes the dataset as loaded and
+            is not updated by :meth:`subset`.
     """
 
     name: str
@@ -185,7 +224,5 @@ class FERDataset:
             f"  has: {', '.join(present) if present else 'labels only'}",
         ]
         if self.dropped:
-            lines.append(
-                "  dropped: " + ", ".join(f"{k}={v}" for k, v in self.dropped.items())
-            )
+            lines.append("  dropped: " + ", ".join(f"{k}={v}" for k, v in self.dropped.items()))
         return "\n".join(lines)

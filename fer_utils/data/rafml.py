@@ -29,10 +29,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from fer_utils.data.cache import cached_arrays
 from fer_utils.data.dataset import LANDMARK_NAMES, SPLIT_NAMES, FERDataset
 from fer_utils.data.io import (
     DatasetFormatError,
+    check_image_size,
     decode_images,
     find_dataset_dir,
     image_size_of,
@@ -208,6 +208,7 @@ def load_rafml(
     """
     if images not in IMAGE_KINDS:
         raise ValueError(f"unknown images={images!r}; expected one of {', '.join(IMAGE_KINDS)}")
+    image_size = check_image_size(image_size)
     folder = find_dataset_dir(root, "rafml", distribution_file, _LAYOUT)
     paths_cfg = DEFAULT_PATHS[images]
     names, raw = read_distributions(folder / distribution_file)
@@ -226,6 +227,10 @@ def load_rafml(
         sizes = np.array([image_size_of(p) for p in paths], dtype=np.int64)
         return {"images": decode_images(paths, size, mode), "sizes": sizes}
 
+    # imported here, not at the top, so that `python -m fer_utils.data.cache`
+    # finds the module not yet imported by the package
+    from fer_utils.data.cache import cached_arrays
+
     arrays, cache_info = cached_arrays(
         f"rafml-{images}",
         LOADER_VERSION,
@@ -234,6 +239,7 @@ def load_rafml(
         build,
         cache,
         cache_dir,
+        label_files=[folder / distribution_file],
     )
     image_array = arrays["images"]
     image_array = image_array[:, None] if gray else image_array.transpose(0, 3, 1, 2)

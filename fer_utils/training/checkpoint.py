@@ -10,9 +10,8 @@ another configuration or other data is refused with an error, never mixed in.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import tempfile
+import _pickle
+import pickle
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,38 +20,21 @@ import pandas as pd
 import torch
 from torch import nn
 
+from fer_utils.files import atomic_write, atomic_write_text
 from fer_utils.training.config import TrainConfig
 
 CHECKPOINT_FILE = "checkpoint.pt"
 CHECKPOINT_FORMAT = 1
+#: What ``torch.load`` raises for a file that is not a pickle (two classes in CPython).
+UNPICKLING_ERRORS: tuple[type[Exception], ...] = (pickle.UnpicklingError, _pickle.UnpicklingError)
 
 
 def atomic_torch_save(obj: Any, path: Path) -> None:
-    """``torch.save`` to a temporary file next to ``path``, then ``os.replace`` it.
+    """``torch.save`` ``obj`` to ``path`` atomically (:func:`fer_utils.files.atomic_write`).
 
-    Introduced in notebook 04: a run killed mid-write leaves the previous file intact.
+    A run killed mid-write leaves the previous checkpoint intact.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            torch.save(obj, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def atomic_write_text(text: str, path: Path) -> None:
-    """Write ``text`` to ``path`` atomically (temporary file + ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    atomic_write(path, lambda fh: torch.save(obj, fh))
 
 
 def cpu_state(model: nn.Module) -> dict[str, torch.Tensor]:
@@ -74,7 +56,15 @@ def load_checkpoint(path: Path, config: TrainConfig, fingerprint: str) -> dict[s
     Introduced in notebook 04. Raises ``ValueError`` listing the differing fields when the
     checkpoint was written by another configuration, or when its data differ.
     """
-    state = torch.load(path, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except (EOFError, OSError, RuntimeError, *UNPICKLING_ERRORS) as err:
+        reason = (str(err).strip().splitlines() or [""])[0][:120]
+        raise ValueError(
+            f"{path} cannot be read as a checkpoint ({type(err).__name__}: {reason}); it is "
+            f"truncated or not a checkpoint. To start this run fresh, delete {path.parent}; "
+            "to keep it, pass another run_name."
+        ) from err
     if state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path}: unknown checkpoint format {state.get('format')!r}")
     diffs = config_differences(state["config"], config.identity())

@@ -25,12 +25,12 @@ from torch import nn
 
 from fer_utils import metrics
 from fer_utils.data.dataset import FERDataset
+from fer_utils.files import atomic_write_text
 from fer_utils.mfjle.model import MFJLE
 from fer_utils.models import FeatureClassifier, build_model
 from fer_utils.provenance import run_info
 from fer_utils.training.checkpoint import (
     CHECKPOINT_FORMAT,
-    atomic_write_text,
     checkpoint_path,
     cpu_state,
     load_checkpoint,
@@ -85,6 +85,10 @@ MULTILABEL_HISTORY_COLUMNS: tuple[str, ...] = (
 def history_columns(task: str) -> tuple[str, ...]:
     """The per-epoch history columns of a run of ``task``. Introduced in notebook 05."""
     return MULTILABEL_HISTORY_COLUMNS if task == "multi_label" else HISTORY_COLUMNS
+
+
+class TrainingDivergedError(ValueError):
+    """Raised by :func:`run_epoch` when the training loss is ``nan`` or infinite."""
 
 
 def train_one_epoch(
@@ -343,7 +347,9 @@ def run_epoch(
 ) -> dict[str, float]:
     """Train one more epoch, refresh batch-norm statistics, validate, update the best epoch.
 
-    Introduced in notebook 04. Returns the epoch's history row.
+    Introduced in notebook 04. Returns the epoch's history row. A loss that is no longer
+    finite stops the run with :class:`TrainingDivergedError`, naming the epoch, before the
+    diverged weights reach a checkpoint.
     """
     start = time.perf_counter()
     cfg, epoch = ctx.config, state.epochs_done
@@ -351,6 +357,12 @@ def run_epoch(
     row.update(
         train_one_epoch(state.model, state.optimizer, train_data, ctx, epoch, cfg.runtime.progress)
     )
+    if not math.isfinite(row["train_loss"]):
+        raise TrainingDivergedError(
+            f"the training loss became {row['train_loss']} in epoch {epoch + 1} (lr "
+            f"{row['lr']:g}); the run stops there and its checkpoint, if any, keeps epoch "
+            f"{epoch}. Lower TrainConfig.lr and start a new run."
+        )
     state.scheduler.step()
     bn_generator = epoch_generators(cfg.runtime.seed, epoch)["bn"]
     recompute_bn_stats(state.model, train_data, ctx, cfg.optim.precise_bn_images, bn_generator)

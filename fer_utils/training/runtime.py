@@ -36,16 +36,34 @@ from fer_utils.training.config import TrainConfig
 def resolve_device(spec: str = "auto") -> torch.device:
     """The torch device for ``spec``: ``"auto"`` picks CUDA, then Apple MPS, then CPU.
 
-    Introduced in notebook 04.
+    Introduced in notebook 04. A device this machine does not have (``"cuda:7"`` on a
+    machine with one GPU, ``"cuda"`` or ``"mps"`` on a CPU-only one) raises ``ValueError``
+    listing the devices there are.
     """
     if spec != "auto":
-        return torch.device(spec)
+        device = torch.device(spec)
+        if device.type not in ("cpu", "meta") and device not in available_devices():
+            names = ", ".join(str(d) for d in available_devices())
+            raise ValueError(f"device {spec!r} is not on this machine; available: {names}")
+        return device
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)
     if mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def available_devices() -> list[torch.device]:
+    """The devices torch can use here: ``cpu``, every ``cuda:N`` and ``mps`` when present."""
+    found = [torch.device("cpu")]
+    found += [torch.device("cuda", i) for i in range(torch.cuda.device_count())]
+    if torch.cuda.is_available():
+        found.append(torch.device("cuda"))
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        found += [torch.device("mps"), torch.device("mps", 0)]
+    return found
 
 
 def cpu_has_native_bf16() -> bool:

@@ -1,4 +1,4 @@
-"""Faults during training: unreadable checkpoints, missing devices, diverging runs,
+"""Faults: unreadable checkpoints, missing devices, diverging runs, mistyped parameters,
 interrupted results tables. Each error names what is wrong and what to do."""
 
 from __future__ import annotations
@@ -115,3 +115,15 @@ def test_a_table_of_another_schema_is_refused(tmp_path: Path) -> None:
     rows = pd.DataFrame({"dataset": ["a"], "method": ["m"], "accuracy_mean": [1.0]})
     with pytest.raises(ValueError, match="another table"):
         update_results_table(path, rows, ["dataset", "method"])
+
+
+def test_a_mistyped_notebook_parameter_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    from fer_utils.runs.notebooks import check_declared, list_notebooks, run_notebooks
+
+    notebooks = [nb for nb in list_notebooks() if nb.name.startswith("02")]
+    with pytest.raises(ValueError, match=r"epocs; they declare: .*quick.*seed"):
+        check_declared(notebooks, {"epocs": 5})
+    with pytest.raises(ValueError, match="epocs"):
+        run_notebooks(tmp_path / "run", {"epocs": 5}, notebooks)
+    assert not (tmp_path / "run").exists()  # refused before the run folder was made
+    check_declared(notebooks, {"quick": True, "output_dir": "x"})  # declared: fine

@@ -1,4 +1,6 @@
-"""Descriptive statistics of a dataset: class shares, label co-occurrence, entropy.
+"""Descriptive statistics of a dataset: class shares and label co-occurrence.
+
+The entropy of label distributions is :func:`fer_utils.metrics.entropy`.
 
 Introduced in notebook 01 (data exploration).
 """
@@ -45,17 +47,6 @@ def cooccurrence_matrix(multilabels: torch.Tensor | np.ndarray) -> np.ndarray:
     if m.ndim != 2:
         raise ValueError(f"multilabels must be N x K, got shape {m.shape}")
     return m.T @ m
-
-
-def entropy(distributions: torch.Tensor | np.ndarray) -> np.ndarray:
-    """Shannon entropy (nats) of each row of an ``N x K`` distribution matrix.
-
-    Introduced in notebook 01; MixFeature (notebook 03) weighs its loss by it.
-    """
-    p = np.asarray(distributions, dtype=np.float64)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(p > 0, -p * np.log(p), 0.0)
-    return terms.sum(axis=1)
 
 
 def labels_per_sample(multilabels: torch.Tensor | np.ndarray) -> pd.Series:

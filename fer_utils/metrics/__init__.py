@@ -106,7 +106,7 @@ from fer_utils.metrics.single_label import (
     per_class_from_confusion,
     single_label_report,
 )
-from fer_utils.metrics.summary import mean_and_std, mean_std
+from fer_utils.metrics.summary import format_mean_std, mean_and_std, mean_std
 
 __all__ = [
     "LDL_EPS",
@@ -124,6 +124,7 @@ __all__ = [
     "coverage",
     "cross_entropy_mean",
     "entropy",
+    "format_mean_std",
     "hamming_loss",
     "intersection",
     "kl_divergence",

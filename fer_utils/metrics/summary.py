@@ -27,14 +27,24 @@ def mean_and_std(values: Iterable[float]) -> tuple[float, float]:
     return float(arr.mean()), std
 
 
+def format_mean_std(
+    mean: float | None, std: float | None, digits: int = 2, scale: float = 1.0
+) -> str:
+    """``"mean +- std"`` from numbers already computed (e.g. read from a results table).
+
+    Introduced in notebook 06. A missing or ``nan`` std prints as ``"n/a"`` (one run, or
+    a table that records no spread); a missing mean prints as ``"n/a"`` alone.
+    """
+    if mean is None or np.isnan(mean):
+        return "n/a"
+    spread = "n/a" if std is None or np.isnan(std) else f"{std * scale:.{digits}f}"
+    return f"{mean * scale:.{digits}f} +- {spread}"
+
+
 def mean_std(values: Iterable[float], scale: float = 1.0, digits: int = 2) -> str:
     """``"mean +- std"`` of ``values`` times ``scale``, rounded to ``digits`` decimals.
 
     Introduced in notebook 04. ``scale=100`` turns accuracies into percent. One value
     prints as ``"73.33 +- n/a"``; no value as ``"n/a"``.
     """
-    mean, std = mean_and_std(values)
-    if np.isnan(mean):
-        return "n/a"
-    spread = "n/a" if np.isnan(std) else f"{std * scale:.{digits}f}"
-    return f"{mean * scale:.{digits}f} +- {spread}"
+    return format_mean_std(*mean_and_std(values), digits=digits, scale=scale)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fer_utils.provenance import REPO_ROOT, git_commit
-from fer_utils.runs.notebooks import NOTEBOOK_DIR, list_notebooks, run_notebooks
+from fer_utils.runs.notebooks import NOTEBOOK_DIR, check_declared, list_notebooks, run_notebooks
 
 
 def _literal(text: str) -> object:
@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     params = {name: _literal(value) for name, value in args.param}
     if args.quick:
         params["quick"] = True
+    try:
+        check_declared(notebooks, params)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     run_dir = args.run_dir or REPO_ROOT / "runs" / f"{stamp}_{git_commit(short=True)}"
     print(f"running {len(notebooks)} notebook(s) into {run_dir}", flush=True)

@@ -58,6 +58,23 @@ def parameters_cell(path: Path) -> dict[str, Any]:
     raise ValueError(f"{path}: no cell tagged 'parameters'")
 
 
+def check_declared(notebooks: Iterable[Path], parameters: dict[str, Any]) -> None:
+    """Refuse parameters that none of ``notebooks`` declares (a typo would run silently).
+
+    Raises ``ValueError`` naming the unknown parameters and every name the notebooks do
+    declare, before anything runs. ``output_dir`` is always allowed (the runner sets it).
+    """
+    declared: set[str] = set()
+    for nb in notebooks:
+        declared |= set(parameters_cell(nb))
+    unknown = sorted(set(parameters) - declared - {"output_dir"})
+    if unknown:
+        raise ValueError(
+            f"no selected notebook declares the parameter(s) {', '.join(unknown)}; "
+            f"they declare: {', '.join(sorted(declared))}"
+        )
+
+
 def accepted(path: Path, parameters: dict[str, Any]) -> dict[str, Any]:
     """The subset of ``parameters`` that the notebook at ``path`` declares."""
     declared = parameters_cell(path)
@@ -107,11 +124,13 @@ def run_notebooks(
     """
     import papermill as pm
 
+    nbs = list(notebooks) if notebooks is not None else list_notebooks()
+    check_declared(nbs, dict(parameters or {}))
     os.environ.setdefault("TQDM_DISABLE", "1")  # inherited by the kernels papermill starts
     run_dir.mkdir(parents=True, exist_ok=True)
     params = dict(parameters or {})
     manifest: dict[str, Any] = {"provenance": run_info(), "parameters": params, "notebooks": []}
-    for nb in notebooks if notebooks is not None else list_notebooks():
+    for nb in nbs:
         out_dir = run_dir / nb.stem
         nb_params = accepted(nb, {**params, "output_dir": str(out_dir)})
         start = time.perf_counter()

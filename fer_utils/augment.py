@@ -1,7 +1,8 @@
 """Batched image augmentation on the training device, driven by a seeded generator.
 
-Introduced in notebook 04 (training). Images stay uint8 ``N x C x H x W`` tensors on the
-device; a whole mini-batch is augmented at once, with no Python loop over images:
+Notebook 04 (training) uses it through :func:`fer_utils.training.loop.train`. Images stay
+uint8 ``N x C x H x W`` tensors on the device; a whole mini-batch is augmented at once, with
+no Python loop over images:
 
 1. **Resize** to the model's input size (bilinear, anti-aliased when shrinking) and scale
    pixels to float ``[0, 1]`` (paper A: "pixels scaled to [0, 1]"). This is all the

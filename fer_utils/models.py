@@ -1,8 +1,8 @@
 """Backbones and classifiers: the compact 3-layer CNN and ResNet-18, split into features + head.
 
-Introduced in notebook 04 (training). Every model here is a :class:`FeatureClassifier`:
-a *backbone* that maps an image batch to one feature vector per image, and a single
-linear *head* that maps features to class logits::
+Notebook 04 (training) trains these through :func:`fer_utils.training.loop.train`. Every
+model here is a :class:`FeatureClassifier`: a *backbone* that maps an image batch to one
+feature vector per image, and a single linear *head* that maps features to class logits::
 
     features = model.features(x)    # N x D
     logits = model.head(features)   # N x C, the same as model(x)

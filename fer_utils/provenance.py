@@ -1,8 +1,8 @@
 """Where a result came from: git commit, device, library versions, time.
 
-Introduced in notebook 01. Every results table and every run folder records this, so
-that any number in the repository can be traced back to the code and machine that made
-it.
+Every notebook's result files and the results scripts record it. Every results table and
+every run folder records this, so that any number in the repository can be traced back to
+the code and machine that made it.
 """
 
 from __future__ import annotations

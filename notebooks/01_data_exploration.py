@@ -68,8 +68,8 @@ if "google.colab" in sys.modules:
 dataset = "synthetic"  # "synthetic", "jaffe", "ckplus", "ferplus" or "rafml"
 data_root = None  # None: $FER_DATA_DIR/<dataset> if set, else data/<dataset>
 loader_options = {}  # extra loader options, e.g. {"mode": "crossentropy"} for FER+
-n_synthetic = 4000  # synthetic images to generate
-synthetic_image_size = 64  # synthetic image side in pixels
+n_synthetic = None  # synthetic images to generate; None: 4000, or 400 in quick mode
+synthetic_image_size = None  # synthetic image side in pixels; None: 64, or 48 in quick mode
 synthetic_imbalance = "ferplus"  # "uniform", "ferplus" or "jaffe" class shares
 synthetic_difficulty = 0.5  # from 0 (clean prototypes) to 1 (strong blends, pose, noise)
 multilabel_threshold = 0.25  # synthetic: an emotion is "present" at this probability
@@ -77,13 +77,55 @@ quick = False  # True: a small, fast setting (used by the tests)
 seed = 0
 output_dir = None  # a folder to save figures and tables into, or None
 
+# %% [markdown]
+# The next cell checks every parameter, so that a mistyped value stops the notebook here
+# with a message naming it. Parameters left at `None` get their default, which depends on
+# `quick`; a value you pass yourself is kept, quick mode or not. The table records the
+# values this run uses.
+
+# %%
+from IPython.display import display
+
+from fer_utils.data import DATASETS
+from fer_utils.runs.params import (
+    ParameterError,
+    check_choice,
+    check_flag,
+    check_int,
+    check_number,
+    pick,
+    used_parameters,
+)
+
+check_flag("quick", quick)
+n_synthetic = pick(n_synthetic, 4000, 400, quick)
+synthetic_image_size = pick(synthetic_image_size, 64, 48, quick)
+check_choice("dataset", dataset, DATASETS)
+for name, folder in {"data_root": data_root, "output_dir": output_dir}.items():
+    if folder is not None and not isinstance(folder, str):
+        raise ParameterError(f"parameter {name} must be None or a folder (a str), got {folder!r}")
+if not isinstance(loader_options, dict):
+    raise ParameterError(f"parameter loader_options must be a dict, got {loader_options!r}")
+check_int("n_synthetic", n_synthetic, 100)
+check_int("synthetic_image_size", synthetic_image_size, 32)
+check_choice("synthetic_imbalance", synthetic_imbalance, ("uniform", "ferplus", "jaffe"))
+check_number("synthetic_difficulty", synthetic_difficulty, 0.0, 1.0)
+check_number("multilabel_threshold", multilabel_threshold, 0.01, 1.0)
+check_int("seed", seed, 0)
+display(used_parameters(
+    dataset=dataset, data_root=data_root, loader_options=loader_options,
+    n_synthetic=n_synthetic, synthetic_image_size=synthetic_image_size,
+    synthetic_imbalance=synthetic_imbalance, synthetic_difficulty=synthetic_difficulty,
+    multilabel_threshold=multilabel_threshold, quick=quick, seed=seed, output_dir=output_dir,
+))
+
 # %%
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from IPython.display import Markdown, display
+from IPython.display import Markdown
 
 from fer_utils.data import load_dataset
 from fer_utils.data.stats import class_share_table, labels_per_sample
@@ -99,10 +141,6 @@ from fer_utils.viz.data import (
     landmark_grid,
     sample_grid,
 )
-
-if quick:
-    n_synthetic = min(n_synthetic, 400)
-    synthetic_image_size = 48
 
 if dataset == "synthetic":
     options = {

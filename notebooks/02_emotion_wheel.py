@@ -59,6 +59,33 @@ quick = False  # True: a small, fast setting (used by the tests)
 seed = 0
 output_dir = None  # a folder to save figures and tables into, or None
 
+# %% [markdown]
+# The next cell checks the parameters (a layout name that does not exist stops the
+# notebook here, naming the layouts there are) and records the values this run uses.
+
+# %%
+from IPython.display import display
+
+from fer_utils.data import DATASETS
+from fer_utils.mixfeature.wheel import LAYOUTS
+from fer_utils.runs.params import (
+    ParameterError,
+    check_choice,
+    check_flag,
+    check_int,
+    used_parameters,
+)
+
+check_choice("dataset", dataset, DATASETS)
+check_choice("layout", layout, LAYOUTS)
+for name, folder in {"data_root": data_root, "output_dir": output_dir}.items():
+    if folder is not None and not isinstance(folder, str):
+        raise ParameterError(f"parameter {name} must be None or a folder (a str), got {folder!r}")
+check_flag("quick", quick)
+check_int("seed", seed, 0)
+display(used_parameters(dataset=dataset, data_root=data_root, layout=layout, quick=quick,
+                        seed=seed, output_dir=output_dir))
+
 # %%
 from pathlib import Path
 
@@ -69,7 +96,6 @@ import torch
 
 from fer_utils.data import CANONICAL_CLASSES, load_dataset
 from fer_utils.mixfeature.wheel import (
-    LAYOUTS,
     PLUTCHIK_PETALS,
     ambiguity_table,
     distance_matrix,

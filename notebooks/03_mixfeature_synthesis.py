@@ -59,16 +59,62 @@ if "google.colab" in sys.modules:
 # %% tags=["parameters"]
 dataset = "synthetic"  # "synthetic", "jaffe", "ckplus", "ferplus" or "rafml"
 data_root = None  # None: $FER_DATA_DIR/<dataset> if set, else data/<dataset>
-n_synthetic = 1500  # synthetic images to generate
-pretrain_epochs = 5  # epochs of the brief baseline training that gives the features
+n_synthetic = None  # synthetic images to generate; None: 1500, or 300 in quick mode
+pretrain_epochs = None  # epochs of the brief baseline training; None: 5, or 1 in quick mode
 image_size = 48  # network input side in pixels
 batch_p = 12  # size of the example mini-batch
 k = 3  # group size K
 layout = "plutchik"  # wheel layout: "plutchik", "ring" or "uniform"
-k_values = [2, 3, 4, 5, 6]  # group sizes compared in section 4
+k_values = None  # group sizes in section 4; None: [2, 3, 4, 5, 6], or [2, 3, 4] in quick mode
 quick = False  # True: a small, fast setting (used by the tests)
 seed = 0
 output_dir = None  # a folder to save figures and tables into, or None
+
+# %% [markdown]
+# The next cell checks the parameters, fills in those left at `None` (their defaults
+# depend on `quick`; a value you pass yourself is kept) and records the values this run
+# uses. Group sizes K run from 2 to the batch they are drawn from.
+
+# %%
+from IPython.display import display
+
+from fer_utils.data import DATASETS
+from fer_utils.mixfeature.wheel import LAYOUTS
+from fer_utils.runs.params import (
+    ParameterError,
+    check_choice,
+    check_flag,
+    check_int,
+    pick,
+    used_parameters,
+)
+
+check_flag("quick", quick)
+n_synthetic = pick(n_synthetic, 1500, 300, quick)
+pretrain_epochs = pick(pretrain_epochs, 5, 1, quick)
+k_values = pick(k_values, [2, 3, 4, 5, 6], [2, 3, 4], quick)
+check_choice("dataset", dataset, DATASETS)
+for name, folder in {"data_root": data_root, "output_dir": output_dir}.items():
+    if folder is not None and not isinstance(folder, str):
+        raise ParameterError(f"parameter {name} must be None or a folder (a str), got {folder!r}")
+check_int("n_synthetic", n_synthetic, 100)
+check_int("pretrain_epochs", pretrain_epochs, 1)
+check_int("image_size", image_size, 32)
+check_int("k", k, 2)
+check_int("batch_p", batch_p, k)  # at least one group of K images
+check_choice("layout", layout, LAYOUTS)
+if not isinstance(k_values, list | tuple) or not k_values:
+    raise ParameterError(f"parameter k_values must be a non-empty list, got {k_values!r}")
+for i, kk in enumerate(k_values):
+    check_int(f"k_values[{i}]", kk, 2, 64)  # section 4 draws batches of at most 64
+if list(k_values) != sorted(set(k_values)):
+    raise ParameterError(f"parameter k_values must list increasing group sizes, got {k_values!r}")
+check_int("seed", seed, 0)
+display(used_parameters(
+    dataset=dataset, data_root=data_root, n_synthetic=n_synthetic,
+    pretrain_epochs=pretrain_epochs, image_size=image_size, batch_p=batch_p, k=k,
+    layout=layout, k_values=k_values, quick=quick, seed=seed, output_dir=output_dir,
+))
 
 # %%
 from pathlib import Path
@@ -77,7 +123,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
-from IPython.display import Markdown, display
+from IPython.display import Markdown
 
 from fer_utils.augment import match_channels, to_model_input
 from fer_utils.data import load_dataset
@@ -90,8 +136,6 @@ from fer_utils.mixfeature.wheel import distance_matrix
 from fer_utils.training.loop import train
 from fer_utils.viz.common import save_figure
 
-if quick:
-    n_synthetic, pretrain_epochs, k_values = 300, 1, [2, 3, 4]
 if output_dir:
     Path(output_dir).mkdir(parents=True, exist_ok=True)
 torch.manual_seed(seed)
@@ -102,6 +146,9 @@ parts = dataset_parts(ds, (0.7, 0.15, 0.15), seed=seed)
 train_set, val_set = parts["train"], parts["val"]
 print(ds.summary())
 print(f"train {len(train_set)} / val {len(val_set)} images")
+# the example batch and section 4's batches are drawn from the validation images
+check_int("batch_p", batch_p, k, len(val_set))
+check_int("largest of k_values", k_values[-1], 2, min(64, len(val_set)))
 
 # %% [markdown]
 # ## 1. A briefly trained backbone
@@ -128,9 +175,9 @@ result.history[["epoch", "train_ce", "val_ce", "val_accuracy"]].round(3)
 # %%
 classes = ds.classes
 rng = np.random.default_rng(seed)
-pick = rng.choice(len(val_set), size=batch_p, replace=False)
-images = val_set.images[pick]
-labels = val_set.labels[pick]
+chosen = rng.choice(len(val_set), size=batch_p, replace=False)
+images = val_set.images[chosen]
+labels = val_set.labels[chosen]
 x = to_model_input(match_channels(images, config.network.in_channels),
                    config.network.image_size)
 with torch.no_grad():

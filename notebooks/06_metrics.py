@@ -58,10 +58,30 @@ if "google.colab" in sys.modules:
 
 # %% tags=["parameters"]
 results_dir = None  # None: the repository's results/ folder
-n_random_checks = 25  # random input sets per metric family compared with the reference
+n_random_checks = None  # random input sets per metric family; None: 25, or 3 in quick mode
 quick = False  # True: fewer random checks (used by the tests)
 seed = 0  # seeds the random inputs of the checks
 output_dir = None  # a folder to save the comparison tables into, or None
+
+# %% [markdown]
+# The next cell checks the parameters, fills in `n_random_checks` when it is left at `None`
+# (its default depends on `quick`; a value you pass yourself is kept) and records the
+# values this run uses.
+
+# %%
+from IPython.display import display
+
+from fer_utils.runs.params import ParameterError, check_flag, check_int, pick, used_parameters
+
+check_flag("quick", quick)
+n_random_checks = pick(n_random_checks, 25, 3, quick)
+for name, folder in {"results_dir": results_dir, "output_dir": output_dir}.items():
+    if folder is not None and not isinstance(folder, str):
+        raise ParameterError(f"parameter {name} must be None or a folder (a str), got {folder!r}")
+check_int("n_random_checks", n_random_checks, 1)
+check_int("seed", seed, 0)
+display(used_parameters(results_dir=results_dir, n_random_checks=n_random_checks,
+                        quick=quick, seed=seed, output_dir=output_dir))
 
 # %%
 import math
@@ -71,7 +91,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from IPython.display import display
 from sklearn import metrics as skm
 
 from fer_utils import metrics
@@ -85,8 +104,6 @@ except ImportError:  # e.g. on Binder or Colab, where only the runtime dependenc
     pyldl_metrics = None
 print("LDL reference:", "PyLDL" if pyldl_metrics else "textbook formulas (PyLDL not installed)")
 
-if quick:
-    n_random_checks = min(n_random_checks, 3)
 results_dir = Path(results_dir) if results_dir else REPO_ROOT / "results"
 if output_dir:
     Path(output_dir).mkdir(parents=True, exist_ok=True)

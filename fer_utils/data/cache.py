@@ -1,10 +1,10 @@
 """Reading image sources fast and only once: an on-disk cache of decoded arrays.
 
-Introduced in notebook 01. Decoding a large dataset (FER+ has 35,710 PNG files) takes
-tens of seconds; every loader therefore decodes its images through
-:func:`cached_arrays`, which stores the decoded arrays (images, and the pixel digests
-used to find duplicates) as ONE compressed ``.npz`` file in a cache folder and reuses
-it on the next load.
+Notebook 01 (data exploration) uses it through :func:`fer_utils.data.load_dataset`. Decoding
+a large dataset (FER+ has 35,710 PNG files) takes tens of seconds; every loader therefore
+decodes its images through :func:`cached_arrays`, which stores the decoded arrays (images,
+and the pixel digests used to find duplicates) as ONE compressed ``.npz`` file in a cache
+folder and reuses it on the next load.
 
 * Cache folder: ``cache_dir`` if given, else ``$FER_CACHE_DIR``, else
   ``~/.cache/fer_utils`` (:func:`default_cache_dir`). Files are named

@@ -1,6 +1,7 @@
 """The CK+ loader: posed expression sequences, original layout or the common "CK+48".
 
-Introduced in notebook 01. Two layouts are accepted (``layout=``, detected by default):
+Notebook 01 (data exploration) reaches it through :func:`fer_utils.data.load_dataset`. Two
+layouts are accepted (``layout=``, detected by default):
 
 * ``"original"`` (the published archives unpacked)::
 

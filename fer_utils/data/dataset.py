@@ -1,7 +1,8 @@
 """The one dataset type every loader returns, and the canonical emotion names.
 
-Introduced in notebook 01 (data exploration). Every loader in :mod:`fer_utils.data`
-returns an :class:`FERDataset`; later notebooks only ever see this type.
+Notebook 01 (data exploration) meets it as what :func:`fer_utils.data.load_dataset` returns.
+Every loader in :mod:`fer_utils.data` returns an :class:`FERDataset`; later notebooks only
+ever see this type.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """Reading dataset files: where a dataset lives, decoding images, format errors.
 
-Introduced in notebook 01. Every loader finds its folder with :func:`find_dataset_dir`,
-decodes its images with :func:`decode_images_hashed` (a small thread pool: small PNGs
-decode in about 0.1 ms each, so the work is cut into chunks), raises
-:class:`DatasetFormatError` for files that do not look as expected, and reports what it
-left out with :func:`report_dropped`.
+Notebook 01 (data exploration) uses it through :func:`fer_utils.data.load_dataset`. Every
+loader finds its folder with :func:`find_dataset_dir`, decodes its images with
+:func:`decode_images_hashed` (a small thread pool: small PNGs decode in about 0.1 ms each,
+so the work is cut into chunks), raises :class:`DatasetFormatError` for files that do not
+look as expected, and reports what it left out with :func:`report_dropped`.
 
 Every decoded image also gets a digest of its pixels (:func:`pixel_digest`, BLAKE2b of
 the decoded 8-bit pixels at their native size, before any resizing), so byte-identical

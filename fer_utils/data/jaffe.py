@@ -1,6 +1,7 @@
 """The JAFFE loader: 213 posed images of 10 Japanese women with mean emotion ratings.
 
-Introduced in notebook 01. Layout (as published)::
+Notebook 01 (data exploration) reaches it through :func:`fer_utils.data.load_dataset`.
+Layout (as published)::
 
     jaffe/
       jaffedbase/KA.AN1.39.tiff ...   256x256 8-bit gray TIFFs (23 are palette TIFFs)

@@ -1,11 +1,11 @@
 """The RAF-ML loader: in-the-wild faces with a six-emotion distribution and 5 landmarks.
 
-Introduced in notebook 01. RAF-ML (about 4,908 images) is not available to this project,
-so the layout below is an ASSUMPTION modelled on its description (a 6-dim emotion
-distribution per image in the order surprise, fear, disgust, happiness, sadness,
-anger; five manual landmarks; original and aligned images) and on the conventions of
-its sibling RAF-DB. Every path is an option of :func:`load_rafml`, so a copy that is
-laid out differently can still be read::
+Notebook 01 (data exploration) reaches it through :func:`fer_utils.data.load_dataset`.
+RAF-ML (about 4,908 images) is not available to this project, so the layout below is an
+ASSUMPTION modelled on its description (a 6-dim emotion distribution per image in the order
+surprise, fear, disgust, happiness, sadness, anger; five manual landmarks; original and
+aligned images) and on the conventions of its sibling RAF-DB. Every path is an option of
+:func:`load_rafml`, so a copy that is laid out differently can still be read::
 
     rafml/
       distribution.txt                        <image> sur fea dis hap sad ang   (assumed)

@@ -1,8 +1,9 @@
 """Seeded data splits: k-fold cross-validation grouped by subject, and train/val/test.
 
-Introduced in notebook 01. Grouping by subject keeps every image of one person (or every
-frame of one CK+ sequence) on the same side of a split, so a model is never tested on a
-face it was trained on.
+Notebook 01 (data exploration) uses it through :func:`fer_utils.data.load_dataset` (the
+synthetic split). Grouping by subject keeps every image of one person (or every frame of one
+CK+ sequence) on the same side of a split, so a model is never tested on a face it was
+trained on.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Paper B's joint loss (Eqs. 1-2, corrected): BCE per module, lambda-weighted local terms.
 
-Introduced in notebook 05 (MF-JLE ensemble)::
+Notebook 05 (MF-JLE ensemble) trains with it through :func:`fer_utils.training.loop.train`::
 
     L = L_global + sum_i lambda_i * L_local_i                                (Eq. 1)
     L_module = -mean_{n,l} [y_nl log s(z_nl) + (1 - y_nl) log(1 - s(z_nl))]  (Eq. 2)

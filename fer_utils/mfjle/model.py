@@ -1,8 +1,8 @@
 """Paper B's MF-JLE ensemble: one global and five local ResNet-18s, and their ensemble score.
 
-Introduced in notebook 05 (MF-JLE ensemble). Every module is a
-:class:`fer_utils.models.FeatureClassifier` ending in one logit per label; the ensemble
-score is the lambda-weighted sum of the module logits (``docs/replication.md`` D8:
+Notebook 05 (MF-JLE ensemble) trains it through :func:`fer_utils.training.loop.train`. Every
+module is a :class:`fer_utils.models.FeatureClassifier` ending in one logit per label; the
+ensemble score is the lambda-weighted sum of the module logits (``docs/replication.md`` D8:
 logits throughout, no softmax), and its sigmoid gives the per-label probabilities.
 """
 

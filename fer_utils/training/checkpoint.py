@@ -1,11 +1,12 @@
 """Checkpoints: written atomically after every epoch, resumed only by the run that wrote them.
 
-Introduced in notebook 04 (training). With ``checkpoint_dir`` set, the state after every
-epoch (model, optimiser, scheduler, history, best model so far) is written atomically to
-``checkpoint_dir/run_name/checkpoint.pt``. Calling :func:`fer_utils.training.loop.train`
-again with the same configuration, data and ``run_name`` continues from there and, on the
-CPU, ends with exactly the numbers of an uninterrupted run. A checkpoint written with
-another configuration or other data is refused with an error, never mixed in.
+Part of :func:`fer_utils.training.loop.train` (notebook 04). With ``checkpoint_dir`` set,
+the state after every epoch (model, optimiser, scheduler, history, best model so far) is
+written atomically to ``checkpoint_dir/run_name/checkpoint.pt``. Calling
+:func:`fer_utils.training.loop.train` again with the same configuration, data and
+``run_name`` continues from there and, on the CPU, ends with exactly the numbers of an
+uninterrupted run. A checkpoint written with another configuration or other data is refused
+with an error, never mixed in.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """What decides a training run, grouped by concern: :class:`TrainConfig` and its parts.
 
-Introduced in notebook 04 (training). A run is described by five small groups, so that a
-reader sees at once which settings belong to what, and a single-label run carries no
-MF-JLE settings at all:
+Notebook 04 (training) builds these through :func:`fer_utils.mixfeature.presets.preset`. A
+run is described by five small groups, so that a reader sees at once which settings belong
+to what, and a single-label run carries no MF-JLE settings at all:
 
 =============================== ============================================================
 group                           settings

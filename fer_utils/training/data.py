@@ -1,7 +1,7 @@
 """A dataset on the training device: uint8 images at the model size, labels, fingerprints.
 
-Introduced in notebook 04 (training). Images are resized once and stay uint8 on the
-device; each epoch draws a permutation, cuts it into mini-batches
+Part of :func:`fer_utils.training.loop.train` (notebook 04). Images are resized once and
+stay uint8 on the device; each epoch draws a permutation, cuts it into mini-batches
 (:func:`batch_indices`) and augments every batch on the device (:mod:`fer_utils.augment`).
 """
 

@@ -1,7 +1,8 @@
 """Predictions and metrics of a trained model, on prepared data or on a dataset.
 
-Introduced in notebook 04 (single-label: softmax, accuracy, KL); notebook 05 adds the
-multi-label path (sigmoid, paper B's nine metrics) and each MF-JLE module alone.
+Part of :func:`fer_utils.training.loop.train` (notebook 04: single-label, softmax, accuracy,
+KL); notebook 05 adds the multi-label path (sigmoid, paper B's nine metrics) and each MF-JLE
+module alone.
 """
 
 from __future__ import annotations

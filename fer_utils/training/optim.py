@@ -1,8 +1,8 @@
 """The optimiser and the learning-rate schedule of a run.
 
-Introduced in notebook 04 (training): paper A trains with SGD (momentum 0.9, weight decay
-5e-4) and a step decay after a warm period; paper B with Adam and a step decay every 50
-epochs (``docs/replication.md``, the two papers' settings).
+Part of :func:`fer_utils.training.loop.train` (notebook 04): paper A trains with SGD
+(momentum 0.9, weight decay 5e-4) and a step decay after a warm period; paper B with Adam
+and a step decay every 50 epochs (``docs/replication.md``, the two papers' settings).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Precise batch-norm: exact batch-norm statistics under the final weights of an epoch.
 
-Introduced in notebook 04 (training); see :func:`recompute_bn_stats` for why the
-running averages kept during training can mislead evaluation on small datasets.
+Part of :func:`fer_utils.training.loop.train` (notebook 04); see :func:`recompute_bn_stats`
+for why the running averages kept during training can mislead evaluation on small datasets.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """One optimisation step: the baseline, MixFeature (paper A) and MF-JLE (paper B).
 
-Introduced in notebook 04 (training); the multi-label step in notebook 05. This is the
-part of the trainer a student should read: each function takes one uint8 batch, augments
-it, runs the network, computes the paper's loss and updates the weights. Everything else
-(devices, precision, timing) hides in the :class:`~fer_utils.training.runtime.StepContext`.
+Part of :func:`fer_utils.training.loop.train` (notebook 04; the multi-label step in notebook
+05). This is the part of the trainer a student should read: each function takes one uint8
+batch, augments it, runs the network, computes the paper's loss and updates the weights.
+Everything else (devices, precision, timing) hides in the
+:class:`~fer_utils.training.runtime.StepContext`.
 """
 
 from __future__ import annotations

@@ -1,5 +1,9 @@
 """Results tables: merge a run's rows into a committed CSV, keyed by what identifies them.
 
+Also what both results scripts share: the checks of an output path before any training
+(:func:`table_problem`), older detail files brought up to date (:func:`adopt_older_rows`),
+and the console line saying whether a run resumed (:func:`resume_line`).
+
 Run tooling, kept apart from the teaching code: ``scripts/run_table2.py`` and
 ``scripts/run_mfjle.py`` write ``results/*.csv`` through :func:`update_results_table`;
 notebooks 04-06 read those tables.
@@ -15,23 +19,35 @@ let one process gather the rows and write the table.
 from __future__ import annotations
 
 import io
+import os
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from filelock import FileLock
 
-from fer_utils.files import atomic_write
+from fer_utils.files import atomic_write, atomic_write_text
+
+if TYPE_CHECKING:
+    from fer_utils.training.loop import TrainResult
+
+
+def _another_table(header: Sequence[str], columns: Sequence[str], required: Sequence[str]) -> bool:
+    """Whether a file with ``header`` holds another table than one with ``columns``."""
+    missing = any(c not in header for c in required)
+    return missing or len(set(header) & set(columns)) < len(columns) / 2
 
 
 def _check_same_table(path: Path, old: pd.DataFrame, new: pd.DataFrame, key: list[str]) -> None:
     """Refuse to merge ``new`` into a file that holds a table of another schema."""
-    shared = set(old.columns) & set(new.columns)
-    if not set(key[:1]) <= set(old.columns) or len(shared) < len(new.columns) / 2:
+    header, columns = [str(c) for c in old.columns], [str(c) for c in new.columns]
+    if _another_table(header, columns, key[:1]):
         raise ValueError(
-            f"{path} holds another table (columns {', '.join(map(str, old.columns[:8]))}"
-            f"{', ...' if len(old.columns) > 8 else ''}), not one with columns "
-            f"{', '.join(map(str, new.columns[:8]))}, ...; choose another output file"
+            f"{path} holds another table (columns {_few(header)}), not one with columns "
+            f"{_few(columns)}; choose another output file"
         )
 
 
@@ -61,3 +77,98 @@ def update_results_table(path: str | Path, rows: Any, key: list[str]) -> pd.Data
         new.to_csv(buffer, index=False)
         atomic_write(path, lambda fh: fh.write(buffer.getvalue().encode("utf-8")))
     return new
+
+
+def folder_problem(folder: Path) -> str | None:
+    """Why files cannot be written in ``folder`` (made when missing), or ``None``."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"{existing} is not a folder"
+    try:
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise PermissionError("no write permission")
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as err:
+        return f"the folder {existing} is not writable ({err.strerror or err})"
+    return None
+
+
+def _few(columns: Sequence[str]) -> str:
+    return ", ".join(map(str, columns[:8])) + (", ..." if len(columns) > 8 else "")
+
+
+def table_problem(path: Path, columns: Sequence[str] = (),
+                  required: Sequence[str] = ()) -> str | None:
+    """Why ``path`` cannot take a table with ``columns``, or ``None``.
+
+    ``path`` must not be a folder and its folder must be writable; an existing file must
+    be a CSV table whose header has the ``required`` columns and at least half of
+    ``columns`` (the rule :func:`update_results_table` applies when it merges).
+    Results scripts call it on ``--out`` before any training.
+    """
+    if path.is_dir():
+        return f"{path} is a folder; give a CSV file"
+    problem = folder_problem(path.parent)
+    if problem or not columns or not path.exists():
+        return problem
+    try:
+        header = [str(c) for c in pd.read_csv(path, nrows=0).columns]
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError,
+            OSError) as err:
+        return f"{path} is not a readable CSV table ({type(err).__name__}); choose another file"
+    if _another_table(header, list(columns), required):
+        return (f"{path} holds another table (columns {_few(header)}), not one with columns "
+                f"{_few(columns)}; choose another file")
+    return None
+
+
+def adopt_older_rows(path: Path, values: dict[str, object]) -> None:
+    """Give the rows of an older detail file the identifying columns they lack.
+
+    Older versions of the results scripts named a detail file by what identifies its
+    rows (dataset, protocol, deviations) but left those columns out of the rows. The
+    missing columns are filled from ``values`` (what the file name stands for), under
+    the table's lock, so that the old rows take part in the merge and in the summary
+    instead of sitting beside them.
+    """
+    if not path.exists():
+        return
+    with FileLock(str(path) + ".lock"):
+        table = pd.read_csv(path)
+        missing = [c for c in values if c not in table.columns]
+        if not missing:
+            return
+        for column in missing:
+            table[column] = values[column]
+        table = table[[*missing, *[c for c in table.columns if c not in missing]]]
+        atomic_write_text(table.to_csv(index=False), path)
+
+
+def rows_matching(table: pd.DataFrame, values: dict[str, object]) -> pd.DataFrame:
+    """The rows of ``table`` whose columns equal ``values``."""
+    mask = np.ones(len(table), dtype=bool)
+    for column, value in values.items():
+        mask &= (table[column].astype(str) == str(value)).to_numpy()
+    return table[mask]
+
+
+def file_suffix(text: str) -> str:
+    """``"_lr0.01_epochs5"`` for ``"lr=0.01; epochs=5"``; ``""`` for ``"none"`` (file names)."""
+    return "" if text == "none" else "_" + text.replace("; ", "_").replace("=", "")
+
+
+def resume_line(run: TrainResult, label: str) -> str:
+    """``"<label>: resumed from epoch 3 of 10 (run ...)"`` or ``"...: started fresh ..."``."""
+    total = run.config.optim.epochs
+    if run.resumed_from_epoch:
+        state = f"resumed from epoch {run.resumed_from_epoch} of {total}"
+        if run.resumed_from_epoch >= total:
+            state += " (already finished)"
+    elif run.config.runtime.checkpoint_dir is None:
+        state = "started fresh (no --checkpoint-dir: cannot be resumed)"
+    else:
+        state = "started fresh"
+    return f"{label}: {state} (run {run.run_name})"

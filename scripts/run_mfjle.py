@@ -143,8 +143,8 @@ def identity(args: argparse.Namespace) -> dict[str, str]:
 
 def file_tag(args: argparse.Namespace) -> str:
     """``<dataset>_<preset>``, plus deviations and setup, for the detail and figure files."""
-    return f"{args.dataset}_{args.preset_name}" + file_suffix(deviations_text(args)) + file_suffix(
-        setup_text(args))
+    extra = file_suffix(deviations_text(args)) + file_suffix(setup_text(args))
+    return f"{args.dataset}_{args.preset_name}{extra}"
 
 
 def output_paths(args: argparse.Namespace) -> dict[str, Path]:

@@ -39,8 +39,6 @@ FILL_MODES: tuple[str, ...] = ("zeros", "border", "reflection")
 class AugmentPolicy:
     """What one augmentation policy does; every amount 0 switches that step off.
 
-    Introduced in notebook 04.
-
     Attributes:
         flip: mirror each image left-right with probability 1/2.
         max_shift: largest shift in x and in y, as a fraction of the image side.
@@ -85,7 +83,7 @@ POLICIES: dict[str, AugmentPolicy] = {
 def get_policy(policy: str | AugmentPolicy) -> AugmentPolicy:
     """The :class:`AugmentPolicy` called ``policy`` (or ``policy`` itself).
 
-    Introduced in notebook 04. An unknown name raises ``ValueError`` listing the names.
+    An unknown name raises ``ValueError`` listing the names.
     """
     if isinstance(policy, AugmentPolicy):
         return policy
@@ -99,7 +97,7 @@ def get_policy(policy: str | AugmentPolicy) -> AugmentPolicy:
 def resize_uint8(images: torch.Tensor, size: int) -> torch.Tensor:
     """Square-resize a uint8 batch to ``size x size``, keeping uint8 (rounded).
 
-    Introduced in notebook 04. The trainer resizes a whole dataset once with this, so
+    The trainer resizes a whole dataset once with this, so
     that per-batch work happens at the model's input size. Returns ``images`` itself when
     it already has that size.
     """
@@ -114,7 +112,7 @@ def resize_uint8(images: torch.Tensor, size: int) -> torch.Tensor:
 def to_model_input(images: torch.Tensor, size: int | None = None) -> torch.Tensor:
     """The evaluation path: resize (when ``size`` differs) and scale uint8 to float [0, 1].
 
-    Introduced in notebook 04. Deterministic; the training path :func:`augment_batch`
+    Deterministic; the training path :func:`augment_batch`
     with policy ``"none"`` returns the same values.
     """
     if images.dtype != torch.uint8 or images.ndim != 4:
@@ -135,7 +133,7 @@ def random_affine_matrices(
 ) -> torch.Tensor:
     """``n`` random 2x3 matrices (output -> input coordinates, in [-1, 1] units), on CPU.
 
-    Introduced in notebook 04. Each matrix is ``rotation @ flip`` plus a shift: with
+    Each matrix is ``rotation @ flip`` plus a shift: with
     normalised coordinates a shift of ``s`` image sides is ``2 s`` units.
     """
     u = torch.rand(n, 4, generator=generator)  # flip, shift x, shift y, angle
@@ -160,7 +158,7 @@ def augment_batch(
 ) -> torch.Tensor:
     """Randomly augment a uint8 batch and return float images in [0, 1] of ``size x size``.
 
-    Introduced in notebook 04. Steps and policies are described in the module docstring;
+    Steps and policies are described in the module docstring;
     all randomness is drawn from ``generator`` (seed it for reproducible batches). The
     output lies on the device of ``images``.
     """
@@ -180,7 +178,7 @@ def augment_batch(
 def match_channels(images: torch.Tensor, in_channels: int) -> torch.Tensor:
     """uint8 images with ``in_channels`` channels: gray repeated, or RGB turned to luma.
 
-    Introduced in notebook 04 (used by the trainer and by the MF-JLE crops).
+    Used by the trainer and by the MF-JLE crops.
     """
     c = images.shape[1]
     if c == in_channels:

@@ -39,7 +39,7 @@ STEMS: tuple[str, ...] = ("standard", "small")
 class FeatureClassifier(nn.Module):
     """A backbone producing ``D``-dim features, followed by one linear head.
 
-    Introduced in notebook 04. ``forward(x) == head(features(x))``; ``feature_dim`` is D.
+    ``forward(x) == head(features(x))``; ``feature_dim`` is D.
     """
 
     def __init__(self, backbone: nn.Module, feature_dim: int, num_classes: int) -> None:
@@ -63,8 +63,8 @@ class FeatureClassifier(nn.Module):
 class InputNorm(nn.Module):
     """Subtract a per-channel mean and divide by a per-channel std (fixed buffers).
 
-    Introduced in notebook 05 (paper B normalises its RGB inputs with ImageNet
-    statistics). With one input channel the three values are averaged.
+    Paper B normalises its RGB inputs with ImageNet statistics. With one input channel the
+    three values are averaged.
     """
 
     def __init__(self, mean: Sequence[float], std: Sequence[float], channels: int) -> None:
@@ -82,8 +82,6 @@ class InputNorm(nn.Module):
 
 def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
     """One block of the compact CNN: 3x3 conv, batch norm, ReLU, 2x2 max-pool (halves H, W).
-
-    Introduced in notebook 04.
     """
     return nn.Sequential(
         nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
@@ -98,7 +96,7 @@ def cnn3_backbone(
 ) -> nn.Module:
     """Paper A's compact CNN for JAFFE: three conv blocks, then average pooling.
 
-    Introduced in notebook 04. ``pool=1`` is global average pooling, giving a feature
+    ``pool=1`` is global average pooling, giving a feature
     vector of ``widths[-1]`` entries; ``pool=p`` averages over a ``p x p`` grid of
     regions instead (``widths[-1] * p * p`` features), which keeps the coarse layout of
     the face (brows above, mouth below). Works on any input of at least 32x32 (three
@@ -117,7 +115,7 @@ def cnn3_backbone(
 def resnet18_backbone(in_channels: int = 1, stem: str = "standard") -> nn.Module:
     """torchvision's ResNet-18, randomly initialised, up to its pooled 512-d feature vector.
 
-    Introduced in notebook 04. No pretrained weights are ever loaded (papers A and B train
+    No pretrained weights are ever loaded (papers A and B train
     from scratch). ``in_channels`` other than 3 replaces the first convolution;
     ``stem="small"`` replaces it with a 3x3 stride-1 convolution and drops the max-pool,
     so a 48x48 image keeps enough resolution for the four residual stages.
@@ -161,8 +159,6 @@ MODEL_NAMES: tuple[str, ...] = tuple(BACKBONES)
 
 def model_options(name: str) -> tuple[str, ...]:
     """The options backbone ``name`` accepts (its builder's keyword arguments).
-
-    Introduced in notebook 04.
     """
     if name not in BACKBONES:
         raise ValueError(f"unknown model {name!r}; expected one of {', '.join(MODEL_NAMES)}")
@@ -173,7 +169,7 @@ def model_options(name: str) -> tuple[str, ...]:
 def build_backbone(name: str, in_channels: int = 1, **options: Any) -> tuple[nn.Module, int]:
     """The backbone called ``name`` and its feature size ``D``.
 
-    Introduced in notebook 04; notebook 05 uses it for the six MF-JLE modules. Options:
+    Notebook 05 uses it for the six MF-JLE modules. Options:
     ``cnn3`` takes ``widths`` and ``pool``; ``resnet18`` takes ``stem``. An unknown name or option
     raises ``ValueError`` listing the accepted ones.
     """
@@ -194,7 +190,7 @@ def build_model(
 ) -> FeatureClassifier:
     """A freshly initialised classifier: backbone ``name`` plus a linear head.
 
-    Introduced in notebook 04. ``name`` is ``"cnn3"`` or ``"resnet18"``; ``options`` go to
+    ``name`` is ``"cnn3"`` or ``"resnet18"``; ``options`` go to
     :func:`build_backbone` (``stem="small"`` for FER+ at 48x48; ``widths`` and ``pool``
     for cnn3). ``input_norm`` (a key of :data:`INPUT_NORMS`) puts an :class:`InputNorm`
     in front of the backbone (notebook 05).
@@ -213,5 +209,5 @@ def build_model(
 
 
 def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters of ``model``. Introduced in notebook 04."""
+    """Number of trainable parameters of ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -49,7 +49,7 @@ VAL_FRACTION: float = 0.1
 
 @dataclass
 class ProtocolResult:
-    """The outcome of a protocol. Introduced in notebook 04.
+    """The outcome of a protocol.
 
     Attributes:
         table: one row per fold or run.
@@ -73,7 +73,7 @@ class ProtocolResult:
     def mean_std_row(self, names: Sequence[str], digits: int | None = None) -> dict[str, float]:
         """``{"<name>_mean", "<name>_std"}`` of the ``test_<name>`` columns over the rows.
 
-        Introduced in notebook 05 (the layout of ``results/mfjle.csv``): the numbers of
+        The layout of ``results/mfjle.csv``: the numbers of
         :func:`fer_utils.metrics.mean_and_std` (std with ddof=1, ``nan`` for a single row,
         which has no spread); ``digits`` rounds both.
         """
@@ -98,7 +98,7 @@ GROUPINGS: tuple[str, ...] = ("subject_expression", "subject", "sample")
 def sample_groups(dataset: FERDataset, by: str) -> tuple[np.ndarray, str]:
     """A group id per sample, and the grouping actually used.
 
-    Introduced in notebook 04. ``by`` is one of :data:`GROUPINGS`; a dataset without
+    ``by`` is one of :data:`GROUPINGS`; a dataset without
     subjects can only be grouped by ``"sample"``, which is then what is returned.
     """
     if by not in GROUPINGS:
@@ -117,7 +117,7 @@ def carve_validation(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Split positions ``0..len(groups)-1`` into (train, val), whole groups at a time.
 
-    Introduced in notebook 04. About ``val_fraction`` of the samples go to validation,
+    About ``val_fraction`` of the samples go to validation,
     always at least one group (when there are two or more).
     """
     if not 0.0 < val_fraction < 1.0:
@@ -131,7 +131,7 @@ def carve_validation(
 def pick_groups(groups: np.ndarray, labels: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
     """A boolean mask of whole groups holding ``size`` samples where the groups allow.
 
-    Introduced in notebook 04. Groups are visited in a seeded order that takes one group
+    Groups are visited in a seeded order that takes one group
     of each class in turn (a group's class is that of its first sample), so every class
     is represented; a group is taken when it still fits. If no combination reaches
     ``size`` exactly, the mask holds as many as this greedy pass gets, never more.
@@ -156,8 +156,7 @@ def holdout_indices(
 ) -> tuple[np.ndarray, np.ndarray]:
     """(rest, test) indices with exactly ``test_size`` test images where groups allow.
 
-    Introduced in notebook 04 (see the module docstring for the grouping; the groups are
-    drawn by :func:`pick_groups`).
+    See the module docstring for the grouping; the groups are drawn by :func:`pick_groups`.
     """
     if not 0 < test_size < len(dataset):
         raise ValueError(f"test_size must be in [1, {len(dataset) - 1}], got {test_size}")
@@ -290,7 +289,7 @@ def official_split_protocol(
 ) -> ProtocolResult:
     """Train / select / test on the dataset's own ``split`` (FER+: train, val, test).
 
-    Introduced in notebook 04. One row per training seed (default ``[config.runtime.seed]``).
+    One row per training seed (default ``[config.runtime.seed]``).
     """
     if dataset.split is None:
         raise ValueError(f"{dataset.name} has no predefined split; use kfold_protocol")

@@ -22,7 +22,7 @@ REPO_ROOT: Path = Path(__file__).resolve().parent.parent
 def git_commit(short: bool = False) -> str:
     """The git commit of the repository, with ``+dirty`` when files differ from it.
 
-    Introduced in notebook 01. Returns ``"unknown"`` outside a git checkout.
+    Returns ``"unknown"`` outside a git checkout.
     """
     try:
         rev = subprocess.run(
@@ -46,8 +46,6 @@ def git_commit(short: bool = False) -> str:
 
 def device_name() -> str:
     """A short description of the compute device torch would use (GPU name or CPU).
-
-    Introduced in notebook 01.
     """
     import torch
 
@@ -62,7 +60,7 @@ def device_name() -> str:
 def run_info() -> dict[str, Any]:
     """A dictionary describing this run: time, git commit, device and versions.
 
-    Introduced in notebook 01; stored next to every result file.
+    Stored next to every result file.
     """
     import numpy
     import torch

@@ -67,8 +67,6 @@ _KEY, _SOURCES = "__key__", "__sources__"
 
 def default_cache_dir() -> Path:
     """The cache folder: ``$FER_CACHE_DIR`` when set, else ``~/.cache/fer_utils``.
-
-    Introduced in notebook 01.
     """
     env = os.environ.get("FER_CACHE_DIR")
     return Path(env).expanduser() if env else Path.home() / ".cache" / "fer_utils"
@@ -82,7 +80,7 @@ def _folder(cache_dir: str | os.PathLike[str] | None) -> Path:
 def file_signature(paths: Sequence[str | os.PathLike[str]]) -> str:
     """A SHA-256 hex digest of each file's absolute path, size, mtime and ctime.
 
-    Introduced in notebook 01. Any edited, added, removed, moved or re-extracted file
+    Any edited, added, removed, moved or re-extracted file
     changes it (``ctime`` is set by the system on every write or re-creation and cannot
     be restored by archive tools, unlike ``mtime``).
     """
@@ -98,7 +96,7 @@ def file_signature(paths: Sequence[str | os.PathLike[str]]) -> str:
 def content_digest(paths: Sequence[str | os.PathLike[str]]) -> str:
     """A SHA-256 hex digest of the bytes of every file in ``paths`` (in order).
 
-    Introduced in notebook 01. Used for the (small) label files in every cache key, and
+    Used for the (small) label files in every cache key, and
     by :func:`verify_cache` for all source files.
     """
     h = hashlib.sha256()
@@ -139,7 +137,7 @@ def cache_key(
 ) -> str:
     """The cache key of one decoding job: hash of loader, version, options and files.
 
-    Introduced in notebook 01. ``files`` enter by path, size and times
+    ``files`` enter by path, size and times
     (:func:`file_signature`), ``label_files`` by their content (:func:`content_digest`).
     """
     return _key(_head(loader, version, options), files, label_files)
@@ -205,7 +203,7 @@ def cached_arrays(
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Return the arrays ``build()`` makes, from the cache when a valid copy is there.
 
-    Introduced in notebook 01. ``files`` are the source files the arrays are decoded
+    ``files`` are the source files the arrays are decoded
     from and ``options`` the settings that change them; both go into the cache key, and
     so does the content of ``label_files`` (the loader's small label tables). The
     second return value describes what happened: ``{"cache": path or None,
@@ -248,7 +246,7 @@ def _cache_files(cache_dir: str | os.PathLike[str] | None) -> list[Path]:
 def list_cache(cache_dir: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
     """One ``{"path", "loader", "bytes"}`` entry per cache file in the cache folder.
 
-    Introduced in notebook 01. ``cache_dir`` defaults to :func:`default_cache_dir`.
+    ``cache_dir`` defaults to :func:`default_cache_dir`.
     """
     return [
         {"path": str(p), "loader": p.name.rsplit("-", 1)[0], "bytes": p.stat().st_size}
@@ -283,7 +281,7 @@ def verify_cache(
 ) -> dict[str, str]:
     """Check every cache file against its sources: ``{path: status}``.
 
-    Introduced in notebook 01. A file is ``"ok"`` when it reads back intact, its key
+    A file is ``"ok"`` when it reads back intact, its key
     still matches its sources and the recorded content digest of ALL its source files
     (images included) still matches what is on disk; otherwise the status starts with
     ``"stale:"`` or ``"corrupt:"`` and says why. This reads every source file, so it is
@@ -305,7 +303,7 @@ def clear_cache(
 ) -> list[Path]:
     """Delete the cache files (all, or those of one ``loader``); return what was deleted.
 
-    Introduced in notebook 01. Only files named like cache files
+    Only files named like cache files
     (``<loader>-<24 hex>.npz``, and leftover ``.tmp`` files of interrupted writes) are
     deleted; anything else in the folder is left alone. ``loader`` is the name before
     the key, e.g. ``"ferplus-folders"``, ``"jaffe"``, ``"ckplus-ck48"``.
@@ -327,7 +325,7 @@ def clear_cache(
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: ``python -m fer_utils.data.cache --list|--verify|--clear``.
 
-    Introduced in notebook 01. Returns the exit status: 1 when ``--verify`` found a
+    Returns the exit status: 1 when ``--verify`` found a
     stale or corrupt entry (and ``--prune`` was not given), else 0.
     """
     parser = argparse.ArgumentParser(

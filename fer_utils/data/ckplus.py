@@ -91,7 +91,7 @@ _LAYOUT = (
 def detect_layout(folder: Path, image_dir: str = "cohn-kanade-images") -> str:
     """``"original"`` when ``image_dir`` exists, ``"ck48"`` when class folders do.
 
-    Introduced in notebook 01. Raises :class:`DatasetFormatError` naming the folder and
+    Raises :class:`DatasetFormatError` naming the folder and
     both expected layouts otherwise.
     """
     if (folder / image_dir).is_dir():
@@ -104,7 +104,7 @@ def detect_layout(folder: Path, image_dir: str = "cohn-kanade-images") -> str:
 def read_emotion_file(path: str | os.PathLike[str]) -> int:
     """The integer emotion code (0..7) stored as a float in a CK+ ``_emotion.txt`` file.
 
-    Introduced in notebook 01. Raises :class:`DatasetFormatError` naming the file and
+    Raises :class:`DatasetFormatError` naming the file and
     the value when it is not one whole number in 0..7.
     """
     text = Path(path).read_text().strip()
@@ -121,8 +121,6 @@ def read_emotion_file(path: str | os.PathLike[str]) -> int:
 
 def parse_frame_name(name: str) -> tuple[str, str, int]:
     """Split ``S005_001_00000011.png`` into (subject, sequence, frame number).
-
-    Introduced in notebook 01.
     """
     match = _FRAME_RE.match(name)
     if match is None:
@@ -315,8 +313,6 @@ def load_ckplus(
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> FERDataset:
     """Load CK+ (original sequences or CK+48) as labelled gray face images.
-
-    Introduced in notebook 01.
 
     Args:
         root: the ``ckplus`` folder (or the data root holding it).

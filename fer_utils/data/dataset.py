@@ -54,7 +54,7 @@ SPLIT_NAMES: tuple[str, ...] = ("train", "val", "test")
 def check_classes(classes: Sequence[str]) -> tuple[str, ...]:
     """Return ``classes`` as a tuple after checking each is a canonical emotion name.
 
-    Introduced in notebook 01. Raises ``ValueError`` naming the unknown entry.
+    Raises ``ValueError`` naming the unknown entry.
     """
     out = tuple(classes)
     for name in out:
@@ -75,7 +75,7 @@ def select_classes(
 ) -> tuple[str, ...]:
     """The ``classes=`` option of a loader: the requested classes in the dataset's order.
 
-    Introduced in notebook 01. ``None`` means every class in ``available``. Otherwise
+    ``None`` means every class in ``available``. Otherwise
     every name must be a canonical name (:func:`check_classes`) that ``dataset`` has;
     the result keeps ``available``'s fixed order whatever the order asked for. Raises
     ``ValueError`` naming the offending entry and listing the available classes
@@ -106,7 +106,7 @@ def select_classes(
 class FERDataset:
     """A facial-expression dataset held in memory, in one format for every source.
 
-    Introduced in notebook 01. Fields that a source does not provide are ``None``.
+    Fields that a source does not provide are ``None``.
 
     Attributes:
         name: loader name (``"synthetic"``, ``"jaffe"``, ...).

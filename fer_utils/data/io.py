@@ -46,7 +46,7 @@ _SHOWN_GROUPS = 10
 class DatasetFormatError(ValueError):
     """A dataset file exists but does not have the expected layout or content.
 
-    Introduced in notebook 01. The message always names the file (and line or value)
+    The message always names the file (and line or value)
     and says what was expected.
     """
 
@@ -59,7 +59,7 @@ def find_dataset_dir(
 ) -> Path:
     """Return the dataset folder for ``root``, which may be the folder or its parent.
 
-    Introduced in notebook 01. ``root`` is accepted when it contains one of ``markers``
+    ``root`` is accepted when it contains one of ``markers``
     (files or folders every copy of the dataset has); ``root/name`` is tried next, so
     the data root holding several datasets works too. Raises ``FileNotFoundError``
     naming the path and the expected ``layout`` otherwise.
@@ -79,7 +79,7 @@ def find_dataset_dir(
 def report_dropped(name: str, dropped: Mapping[str, int], where: str | os.PathLike[str]) -> None:
     """Log one warning line summarising what a loader dropped (nothing when empty).
 
-    Introduced in notebook 01. Loaders never drop anything silently: each count is in
+    Loaders never drop anything silently: each count is in
     ``FERDataset.dropped`` and summarised here.
     """
     counts = {k: int(v) for k, v in dropped.items() if v}
@@ -93,7 +93,7 @@ def report_dropped(name: str, dropped: Mapping[str, int], where: str | os.PathLi
 def check_image_size(image_size: Any, name: str = "image_size") -> int | None:
     """Return ``image_size`` as an int after checking it is ``None`` or a positive int.
 
-    Introduced in notebook 01. Loaders call this before reading any file, so a wrong
+    Loaders call this before reading any file, so a wrong
     value is reported as a wrong parameter (``ValueError`` naming ``name``, the value
     and what is expected), never blamed on a good image file.
     """
@@ -141,7 +141,7 @@ def _to_mode(im: Image.Image, mode: str) -> Image.Image:
 def pixel_digest(pixels: np.ndarray) -> bytes:
     """A 16-byte BLAKE2b digest of a uint8 image array (its shape included).
 
-    Introduced in notebook 01. Equal digests mean pixel-identical images; byte-identical
+    Equal digests mean pixel-identical images; byte-identical
     files always have equal digests (the same file decodes to the same pixels).
     """
     h = hashlib.blake2b(digest_size=DIGEST_SIZE)
@@ -176,7 +176,7 @@ def decode_image(
 ) -> np.ndarray:
     """Decode one image file to a uint8 array ``H x W`` (gray) or ``H x W x 3`` (RGB).
 
-    Introduced in notebook 01. With ``image_size`` the image is resized (bilinear,
+    With ``image_size`` the image is resized (bilinear,
     antialiased) to a square of that side. Raises :class:`DatasetFormatError` naming the
     file when it cannot be decoded, and ``ValueError`` naming the parameter for an
     ``image_size`` that is not a positive whole number.
@@ -186,8 +186,6 @@ def decode_image(
 
 def image_size_of(path: str | os.PathLike[str]) -> tuple[int, int]:
     """Width and height of an image file, read from its header only.
-
-    Introduced in notebook 01.
     """
     try:
         with Image.open(path) as im:
@@ -198,8 +196,6 @@ def image_size_of(path: str | os.PathLike[str]) -> tuple[int, int]:
 
 def default_workers() -> int:
     """Number of decoding threads: the machine's CPU count, at most 8.
-
-    Introduced in notebook 01.
     """
     return max(1, min(8, os.cpu_count() or 1))
 
@@ -243,7 +239,7 @@ def decode_images_hashed(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Decode many image files with a thread pool; also return a digest of each.
 
-    Introduced in notebook 01. Returns ``(images, digests)``: images ``N x H x W`` for
+    Returns ``(images, digests)``: images ``N x H x W`` for
     ``mode="L"`` and ``N x H x W x 3`` for ``mode="RGB"``, and the :func:`pixel_digest`
     of each image's native pixels as an ``N x 16`` uint8 array.
 
@@ -305,7 +301,7 @@ def decode_images(
 ) -> np.ndarray:
     """Decode many image files with a thread pool into one uint8 array.
 
-    Introduced in notebook 01. Returns ``N x H x W`` for ``mode="L"`` and
+    Returns ``N x H x W`` for ``mode="L"`` and
     ``N x H x W x 3`` for ``mode="RGB"``. Without ``image_size`` every image must have
     one size; the error names the files whose size is in the minority. See
     :func:`decode_images_hashed`, which also returns pixel digests.
@@ -319,7 +315,7 @@ def decode_images(
 def duplicate_groups(digests: np.ndarray) -> list[np.ndarray]:
     """Indices of the images that share a digest, one array per group of 2 or more.
 
-    Introduced in notebook 01. ``digests`` is ``N x 16`` (:func:`decode_images_hashed`).
+    ``digests`` is ``N x 16`` (:func:`decode_images_hashed`).
     Groups are ordered by their first index, indices ascending within a group.
     """
     if len(digests) == 0:
@@ -341,7 +337,7 @@ def resolve_duplicates(
 ) -> tuple[np.ndarray, dict[str, Any]]:
     """Apply the ``duplicates`` option of a folder dataset (JAFFE, CK+).
 
-    Introduced in notebook 01. In a folder dataset a pixel-identical image under two
+    In a folder dataset a pixel-identical image under two
     names is a copying mistake, and the two copies can land on both sides of a split.
     ``policy``: ``"error"`` raises :class:`DatasetFormatError` naming the duplicate
     files; ``"keep"`` keeps them all; ``"drop"`` keeps the first file of each group (in

@@ -100,7 +100,7 @@ _LAYOUT = (
 def parse_image_name(name: str) -> tuple[str, str, int, int]:
     """Split a JAFFE file name into (subject, expression code, repetition, number).
 
-    Introduced in notebook 01. ``"KA.AN1.39.tiff"`` gives ``("KA", "AN", 1, 39)``.
+    ``"KA.AN1.39.tiff"`` gives ``("KA", "AN", 1, 39)``.
     Raises :class:`DatasetFormatError` for a name that does not follow the pattern.
     """
     match = _IMAGE_RE.match(name)
@@ -165,7 +165,7 @@ def read_ratings(
 ) -> tuple[dict[str, np.ndarray], list[str]]:
     """Read a JAFFE rating file into ``{PIC: ratings}`` and the list of typo fixes.
 
-    Introduced in notebook 01. Blank lines and ``#``/``-`` lines (a header copied from
+    Blank lines and ``#``/``-`` lines (a header copied from
     the dataset README) are skipped; a header, when present, must name ``columns``.
     Subject typos listed in :data:`SUBJECT_TYPOS` are fixed (``YN-HA2`` -> ``YM-HA2``)
     and reported as ``"YN-HA2 -> YM-HA2"``. Raises :class:`DatasetFormatError` naming
@@ -237,8 +237,6 @@ def load_jaffe(
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> FERDataset:
     """Load JAFFE: 213 gray face images, posed labels and mean emotion ratings.
-
-    Introduced in notebook 01.
 
     Args:
         root: the ``jaffe`` folder (or the data root holding it).

@@ -74,7 +74,7 @@ _LAYOUT = (
 def read_distributions(path: str | os.PathLike[str]) -> tuple[list[str], np.ndarray]:
     """Read ``distribution.txt``: image names and ``N x 6`` distributions (file order).
 
-    Introduced in notebook 01. Each row must be an image name and six non-negative
+    Each row must be an image name and six non-negative
     numbers with a positive sum; rows are returned as written (normalise them
     yourself). Raises :class:`DatasetFormatError` naming the file, line and value.
     """
@@ -114,7 +114,7 @@ def read_distributions(path: str | os.PathLike[str]) -> tuple[list[str], np.ndar
 def read_partition(path: str | os.PathLike[str], names: list[str]) -> np.ndarray:
     """The split (``train``/``val``/``test``) of every image in ``names``.
 
-    Introduced in notebook 01. Raises :class:`DatasetFormatError` for an unknown split
+    Raises :class:`DatasetFormatError` for an unknown split
     word or an image the partition file does not list.
     """
     path = Path(path)
@@ -136,8 +136,6 @@ def read_partition(path: str | os.PathLike[str], names: list[str]) -> np.ndarray
 
 def read_landmarks(path: str | os.PathLike[str]) -> np.ndarray:
     """Five ``x y`` lines -> a ``5 x 2`` float array, in :data:`LANDMARK_NAMES` order.
-
-    Introduced in notebook 01.
     """
     path = Path(path)
     if not path.is_file():
@@ -182,7 +180,7 @@ def load_rafml(
 ) -> FERDataset:
     """Load RAF-ML: face images with six-emotion distributions, multi-labels, landmarks.
 
-    Introduced in notebook 01. The on-disk layout is an assumption (see the module
+    The on-disk layout is an assumption (see the module
     docstring); every path is an option.
 
     Args:

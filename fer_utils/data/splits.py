@@ -47,7 +47,7 @@ def subject_kfold(
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """K-fold cross-validation folds in which no group (subject) spans train and test.
 
-    Introduced in notebook 01. Returns ``n_splits`` pairs ``(train_idx, test_idx)`` of
+    Returns ``n_splits`` pairs ``(train_idx, test_idx)`` of
     sample indices; every sample is in exactly one test fold, and folds hold about the
     same number of samples. The same ``seed`` always gives the same folds.
     """
@@ -74,7 +74,7 @@ def train_val_test_split(
 ) -> np.ndarray:
     """A seeded split of ``n`` samples into ``"train"``, ``"val"`` and ``"test"``.
 
-    Introduced in notebook 01. Returns an array of ``n`` split names. With ``groups``
+    Returns an array of ``n`` split names. With ``groups``
     (e.g. subject ids), whole groups are assigned, so the fractions hold only roughly;
     without, samples are shuffled and cut at the fractions exactly (rounded down for
     val and test).

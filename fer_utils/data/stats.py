@@ -40,8 +40,6 @@ def class_share_table(ds: FERDataset, reference: dict[str, float] | None = None)
 
 def cooccurrence_matrix(multilabels: torch.Tensor | np.ndarray) -> np.ndarray:
     """``K x K`` counts of samples carrying both labels i and j (diagonal: label counts).
-
-    Introduced in notebook 01.
     """
     m = np.asarray(multilabels, dtype=np.int64)
     if m.ndim != 2:

@@ -15,8 +15,6 @@ ArrayLike = np.ndarray | torch.Tensor | list[Any] | tuple[Any, ...]
 
 def as_numpy(values: ArrayLike) -> np.ndarray:
     """``values`` as a numpy array (torch tensors are detached and moved to the CPU).
-
-    Introduced in notebook 04.
     """
     if isinstance(values, torch.Tensor):
         return values.detach().cpu().numpy()

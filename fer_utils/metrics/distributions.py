@@ -56,7 +56,7 @@ def kl_divergence(true_dist: ArrayLike, pred_prob: ArrayLike, eps: float = 1e-12
 def kl_divergence_mean(true_dist: ArrayLike, pred_prob: ArrayLike, eps: float = 1e-12) -> float:
     """Mean over samples of ``KL(true || pred)`` (see :func:`kl_divergence`).
 
-    Introduced in notebook 04: the KL curves of paper A's Fig. 6.
+    The KL curves of paper A's Fig. 6.
     """
     per_sample = kl_divergence(true_dist, pred_prob, eps)
     if per_sample.size == 0:
@@ -138,7 +138,7 @@ def canberra(true_dist: ArrayLike, pred_dist: ArrayLike) -> float:
 def kl_divergence_ldl(true_dist: ArrayLike, pred_dist: ArrayLike) -> float:
     """Mean over samples of ``KL(true || pred)`` with PyLDL's epsilon; lower is better.
 
-    Introduced in notebook 06: :func:`kl_divergence_mean` with ``eps = LDL_EPS`` after
+    Explained in notebook 06: :func:`kl_divergence_mean` with ``eps = LDL_EPS`` after
     checking that the rows are distributions, so that a predicted 0 is scored the way
     PyLDL scores it. (Notebook 04's training curves keep ``eps = 1e-12``.)
     """

@@ -56,7 +56,7 @@ def predict_labels(
 ) -> np.ndarray:
     """The ``N x L`` 0/1 predictions ``probability > threshold``.
 
-    Introduced in notebook 05; explained in notebook 06. With
+    Explained in notebook 06. With
     ``scores_are_probabilities=False`` the scores are logits and the rule is applied to
     their sigmoid, i.e. ``logit > log(threshold / (1 - threshold))`` (0 for 0.5), which
     avoids rounding in the sigmoid.
@@ -81,7 +81,7 @@ def predict_labels(
 def hamming_loss(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Fraction of the ``N x L`` label slots predicted wrongly; lower is better.
 
-    Introduced in notebook 05; explained in notebook 06 (scikit-learn's ``hamming_loss``).
+    Explained in notebook 06 (scikit-learn's ``hamming_loss``).
     ``y_pred`` holds 0/1 predictions (see :func:`predict_labels`).
     """
     y, p = _predictions(y_true, y_pred)
@@ -91,7 +91,7 @@ def hamming_loss(y_true: ArrayLike, y_pred: ArrayLike) -> float:
 def one_error(y_true: ArrayLike, scores: ArrayLike) -> float:
     """Fraction of samples whose top-scored label is not relevant; lower is better.
 
-    Introduced in notebook 05; explained in notebook 06. Scikit-learn has no one-error,
+    Explained in notebook 06. Scikit-learn has no one-error,
     so it is computed here: a sample counts as an error when any label sharing its
     highest score is irrelevant (ties count against the model). Samples with no
     relevant label are left out; ``nan`` if none has one (see the module notes).
@@ -107,7 +107,7 @@ def one_error(y_true: ArrayLike, scores: ArrayLike) -> float:
 def coverage(y_true: ArrayLike, scores: ArrayLike) -> float:
     """Mean number of steps down the ranked labels to cover every relevant one; lower is better.
 
-    Introduced in notebook 05; explained in notebook 06. The rank (1 = highest score) of the
+    Explained in notebook 06. The rank (1 = highest score) of the
     lowest-ranked relevant label, minus 1: scikit-learn's ``coverage_error`` minus 1
     (``docs/replication.md``, paper B's settings), so a perfect ranking of one relevant
     label scores 0. Samples with no relevant label are left out; ``nan`` if none has one.
@@ -121,7 +121,7 @@ def coverage(y_true: ArrayLike, scores: ArrayLike) -> float:
 def ranking_loss(y_true: ArrayLike, scores: ArrayLike) -> float:
     """Mean fraction of (relevant, irrelevant) label pairs scored in the wrong order.
 
-    Introduced in notebook 05; explained in notebook 06 (scikit-learn's
+    Explained in notebook 06 (scikit-learn's
     ``label_ranking_loss``; a tie counts as wrong). Lower is better. Samples with no
     relevant label are left out (``nan`` if none has one); a sample with every label
     relevant has no pair and scores 0.
@@ -160,7 +160,7 @@ def micro_f1(y_true: ArrayLike, y_pred: ArrayLike) -> float:
 def macro_f1(y_true: ArrayLike, y_pred: ArrayLike) -> float:
     """Mean over labels of each label's F1; higher is better.
 
-    Introduced in notebook 05; explained in notebook 06 (scikit-learn's ``f1_score`` with
+    Explained in notebook 06 (scikit-learn's ``f1_score`` with
     ``average="macro"``). A label with no true and no predicted positive has no F1 and
     is left out of the mean (``zero_division=np.nan``); ``nan`` if every label is.
     """
@@ -185,7 +185,7 @@ def per_label_auc(y_true: ArrayLike, scores: ArrayLike) -> np.ndarray:
 def micro_auc(y_true: ArrayLike, scores: ArrayLike) -> float:
     """ROC AUC of all label slots pooled into one binary problem; higher is better.
 
-    Introduced in notebook 05; explained in notebook 06 (scikit-learn's ``roc_auc_score``
+    Explained in notebook 06 (scikit-learn's ``roc_auc_score``
     with ``average="micro"``). ``nan`` when the slots are all 0 or all 1.
     """
     y, s = _scores(y_true, scores)
@@ -197,7 +197,7 @@ def micro_auc(y_true: ArrayLike, scores: ArrayLike) -> float:
 def macro_auc(y_true: ArrayLike, scores: ArrayLike) -> float:
     """Mean of :func:`per_label_auc` over the labels where it is defined; higher is better.
 
-    Introduced in notebook 05; explained in notebook 06. Labels without a positive or
+    Explained in notebook 06. Labels without a positive or
     without a negative example are left out; ``nan`` if none remains (always the case
     for a single sample).
     """

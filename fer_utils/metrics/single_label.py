@@ -47,7 +47,7 @@ def per_class_accuracy(y_true: ArrayLike, y_pred: ArrayLike, num_classes: int) -
 def per_class_from_confusion(counts: ArrayLike) -> np.ndarray:
     """Per-class accuracy from a ``C x C`` count matrix (rows = true class), ``nan`` if empty.
 
-    Introduced in notebook 04: ``diag(counts) / row sums``; the per-class bars of paper A's
+    ``diag(counts) / row sums``; the per-class bars of paper A's
     Fig. 4 add the matrices of several runs first and then call this.
     """
     cm = as_numpy(counts).astype(float)
@@ -63,9 +63,9 @@ def per_class_from_confusion(counts: ArrayLike) -> np.ndarray:
 def mean_class_accuracy(y_true: ArrayLike, y_pred: ArrayLike, num_classes: int) -> float:
     """Mean of :func:`per_class_accuracy` over the classes present in ``y_true``.
 
-    Introduced in notebook 04 (paper A's "mean per-class accuracy"). Classes absent from
-    the evaluated set are *excluded* from the mean rather than counted as 0 or 1; this is
-    scikit-learn's ``balanced_accuracy_score``.
+    Paper A's "mean per-class accuracy". Classes absent from the evaluated set are
+    *excluded* from the mean rather than counted as 0 or 1; this is scikit-learn's
+    ``balanced_accuracy_score``.
     """
     per_class = per_class_accuracy(y_true, y_pred, num_classes)
     if np.all(np.isnan(per_class)):
@@ -76,7 +76,7 @@ def mean_class_accuracy(y_true: ArrayLike, y_pred: ArrayLike, num_classes: int) 
 def cross_entropy_mean(y_true: ArrayLike, pred_prob: ArrayLike, eps: float = 1e-12) -> float:
     """Mean of ``-log q[true class]`` over samples, with ``q`` clamped to ``eps``.
 
-    Introduced in notebook 04 (the validation loss the trainer records).
+    The validation loss the trainer records.
     """
     t = _labels(y_true, "y_true")
     q = as_numpy(pred_prob).astype(np.float64)
@@ -90,7 +90,7 @@ def single_label_report(
 ) -> dict[str, Any]:
     """Every single-label metric of predicted probabilities ``N x K`` against labels ``N``.
 
-    Introduced in notebook 04. Returns ``accuracy``, ``mean_class_accuracy``,
+    Returns ``accuracy``, ``mean_class_accuracy``,
     ``per_class_accuracy`` (array, ``nan`` for absent classes), ``confusion_matrix``
     (rows = true), ``ce`` (mean cross-entropy) and, when ``true_dist`` is given, ``kl``
     (mean KL(true || predicted)). The predicted class is the arg-max probability.

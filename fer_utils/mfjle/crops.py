@@ -88,7 +88,7 @@ def crop_sides(
 ) -> torch.Tensor:
     """The side of each face's crops in pixels, ``crop_fraction * face width``, shape ``N``.
 
-    Introduced in notebook 05. ``face_width`` is ``"image"`` (``image_width`` for every
+    ``face_width`` is ``"image"`` (``image_width`` for every
     face), ``"landmarks"`` (:data:`FACE_WIDTH_PER_EYE_DISTANCE` times each face's eye
     distance), a number of pixels, or an ``N`` tensor; see the module docstring.
     """
@@ -127,7 +127,7 @@ def crop_boxes(
 ) -> torch.Tensor:
     """The square each crop covers, ``N x 5 x 4`` as (x0, y0, x1, y1) in pixels.
 
-    Introduced in notebook 05, for drawing the crops on the faces. ``image_size`` is the
+    For drawing the crops on the faces. ``image_size`` is the
     side of square images or ``(height, width)``. The box edges are
     ``centre -+ side / 2`` with pixel centres at integer coordinates, so a box drawn on
     ``imshow`` (whose pixel ``i`` spans ``i - 0.5 .. i + 0.5``) frames exactly what
@@ -207,7 +207,7 @@ def local_inputs(
 ) -> torch.Tensor:
     """The five landmark crops of every image, uint8 ``N x 5 x C x size x size`` (CPU).
 
-    Introduced in notebook 05. Crops are cut from the images at their stored resolution
+    Crops are cut from the images at their stored resolution
     (sharper than cutting from the resized global input), all at once by
     :func:`local_crops`, then rounded back to uint8 so that they live on
     the device as compactly as the global images. Needs ``dataset.landmarks``

@@ -122,7 +122,7 @@ def _check_images(images: torch.Tensor) -> torch.Tensor:
 def template_landmarks(n: int, height: int, width: int) -> torch.Tensor:
     """:data:`CANONICAL_TEMPLATE` in pixels of an ``height x width`` image, ``n x 5 x 2``.
 
-    Introduced in notebook 05. A relative position ``r`` becomes pixel ``r * size - 0.5``
+    A relative position ``r`` becomes pixel ``r * size - 0.5``
     (pixel centres at integer coordinates), so the template is exact for any image size.
     """
     rel = torch.tensor(CANONICAL_TEMPLATE, dtype=torch.float32)
@@ -139,7 +139,7 @@ def fallback_landmarks(
 ) -> tuple[torch.Tensor, str]:
     """Fill the rows of ``landmarks`` where ``found`` is False; return them and the rule used.
 
-    Introduced in notebook 05. ``rule`` is one of :data:`FALLBACK_RULES`. The returned
+    ``rule`` is one of :data:`FALLBACK_RULES`. The returned
     name is ``"detected_mean"`` or ``"template"`` (``"detected_mean"`` falls back to
     ``"template"`` when nothing was found), or ``"none"`` when every face was found.
     The input is not modified.
@@ -201,8 +201,6 @@ def detect_landmarks(
     fallback: str = "detected_mean",
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Five-point landmarks of every image found by MTCNN, and which faces it found.
-
-    Introduced in notebook 05.
 
     Args:
         images: ``N x C x H x W`` (C = 1 gray or 3 RGB), uint8 or float in 0..255. Gray
@@ -391,7 +389,7 @@ def dataset_landmarks(
 def landmark_checks(landmarks: torch.Tensor) -> dict[str, torch.Tensor]:
     """Per-face plausibility checks of ``N x 5 x 2`` landmarks of upright faces.
 
-    Introduced in notebook 05. Returns bool ``N`` tensors: ``eyes_ordered`` (left eye x
+    Returns bool ``N`` tensors: ``eyes_ordered`` (left eye x
     < right eye x), ``mouth_ordered`` (left corner x < right corner x),
     ``eyes_above_nose`` (both eyes have smaller y than the nose tip),
     ``nose_above_mouth`` (the nose tip has smaller y than both mouth corners) and

@@ -29,7 +29,7 @@ def mfjle_loss(
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Paper B's joint loss ``L_global + sum_i lambda_i L_local_i`` and its parts.
 
-    Introduced in notebook 05. ``global_logits`` is ``N x L``; ``local_logits`` is
+    ``global_logits`` is ``N x L``; ``local_logits`` is
     ``N x 5 x L`` (``None`` for a single ResNet-18, whose loss is then just its own);
     ``targets`` is the 0/1 matrix ``N x L``; ``local_weights`` the five ``lambda_i``.
     ``kind="bce"``: mean binary cross-entropy with logits over samples and labels, per

@@ -22,7 +22,7 @@ NUM_LOCAL: int = 5
 class MFJLE(nn.Module):
     """Paper B's multi-feature joint-learning ensemble: one global and five local ResNet-18s.
 
-    Introduced in notebook 05. Each of the six modules is a :class:`FeatureClassifier`
+    Each of the six modules is a :class:`FeatureClassifier`
     (ResNet-18 from scratch) ending in one logit per label. The global module sees the
     whole face ``N x C x H x W``; local module ``i`` sees the crop around landmark ``i``,
     ``x_local[:, i]`` of an ``N x 5 x C x h x w`` tensor (see :mod:`fer_utils.mfjle.crops`).

@@ -31,7 +31,7 @@ from fer_utils.mixfeature.wheel import mixing_weights
 class MixedBatch:
     """The output of :func:`synthesize` (Algorithm 1) for one mini-batch.
 
-    Introduced in notebook 03. ``m`` is the number of groups, ``K`` the group size,
+    ``m`` is the number of groups, ``K`` the group size,
     ``D`` the feature size and ``C`` the number of classes.
 
     Attributes:

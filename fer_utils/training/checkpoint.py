@@ -54,7 +54,7 @@ def config_differences(saved: Mapping[str, Any], wanted: Mapping[str, Any]) -> l
 def load_checkpoint(path: Path, config: TrainConfig, fingerprint: str) -> dict[str, Any]:
     """Read a checkpoint and check that it belongs to this config and data.
 
-    Introduced in notebook 04. Raises ``ValueError`` listing the differing fields when the
+    Raises ``ValueError`` listing the differing fields when the
     checkpoint was written by another configuration, or when its data differ.
     """
     try:
@@ -88,7 +88,7 @@ def checkpoint_path(
 ) -> tuple[Path | None, str | None]:
     """Where a run's checkpoint lives, and the run name (derived when ``None``).
 
-    Introduced in notebook 04. The derived name is ``<model>_<method>_seed<seed>_`` plus
+    The derived name is ``<model>_<method>_seed<seed>_`` plus
     the config key and the start of the data fingerprint, so different runs never share
     a folder by accident. Without ``checkpoint_dir``: ``(None, run_name)``.
     """
@@ -103,8 +103,6 @@ def checkpoint_path(
 
 def save_checkpoint(path: Path, checkpoint: dict[str, Any], history: list[dict]) -> None:
     """Write ``checkpoint`` atomically to ``path``, and ``history`` as ``history.csv`` beside it.
-
-    Introduced in notebook 04.
     """
     atomic_torch_save(checkpoint, path)
     atomic_write_text(pd.DataFrame(history).to_csv(index=False), path.with_name("history.csv"))

@@ -114,7 +114,7 @@ def _check_number(name: str, value: Any, low: float, high: float, open_low: bool
 
 @dataclass
 class NetworkConfig:
-    """Which network a run trains, and the input it sees. Introduced in notebook 04.
+    """Which network a run trains, and the input it sees.
 
     Attributes:
         model: ``"cnn3"`` or ``"resnet18"`` (:mod:`fer_utils.models`), or ``"mfjle"``
@@ -161,7 +161,7 @@ class NetworkConfig:
 
 @dataclass
 class OptimConfig:
-    """How the network is fitted, and which epoch is kept. Introduced in notebook 04.
+    """How the network is fitted, and which epoch is kept.
 
     Attributes:
         epochs, batch_size: training length and mini-batch size.
@@ -355,7 +355,7 @@ _TOP_FIELDS: tuple[str, ...] = ("task", "method")
 
 @dataclass
 class TrainConfig:
-    """Everything that decides a training run, grouped by concern. Introduced in notebook 04.
+    """Everything that decides a training run, grouped by concern.
 
     ``task`` is ``"single_label"`` (paper A) or ``"multi_label"`` (paper B: binary
     cross-entropy on the dataset's ``multilabels``); ``method`` is ``"baseline"``
@@ -396,7 +396,7 @@ class TrainConfig:
     def from_flat(cls, **values: Any) -> TrainConfig:
         """A config from flat field names (``model=``, ``lr=``, ``mix_k=``, ...).
 
-        Introduced in notebook 04. Unknown names raise ``ValueError`` listing the
+        Unknown names raise ``ValueError`` listing the
         accepted ones; MF-JLE fields with ``task="single_label"`` are refused.
         """
         return cls().replace(**values)

@@ -23,7 +23,7 @@ from fer_utils.training.config import TrainConfig
 def batch_indices(n: int, batch_size: int, generator: torch.Generator) -> list[torch.Tensor]:
     """A random permutation of ``0..n-1`` cut into ``ceil(n / batch_size)`` batches.
 
-    Introduced in notebook 04. The batches differ in size by at most one, so every sample
+    The batches differ in size by at most one, so every sample
     is used each epoch and no batch is tiny (a batch of one would break batch norm).
     """
     perm = torch.randperm(n, generator=generator)
@@ -34,7 +34,7 @@ def batch_indices(n: int, batch_size: int, generator: torch.Generator) -> list[t
 class DeviceData:
     """A dataset ready for training: uint8 images at the model size, on the device.
 
-    Introduced in notebook 04. ``distributions`` (``N x K`` or ``None``) stay on the CPU.
+    ``distributions`` (``N x K`` or ``None``) stay on the CPU.
     Multi-label runs (notebook 05) add ``targets``, the 0/1 float matrix ``N x L`` on the
     device, and MF-JLE adds ``local_images``, the uint8 crops ``N x 5 x C x s x s``.
     """
@@ -53,7 +53,7 @@ class DeviceData:
 def prepare_data(dataset: FERDataset, config: TrainConfig, device: torch.device) -> DeviceData:
     """``dataset`` as :class:`DeviceData`: channels matched, resized once, moved to ``device``.
 
-    Introduced in notebook 04. Distributions are kept only when they have one column per
+    Distributions are kept only when they have one column per
     class. For ``task="multi_label"`` the multi-hot ``targets`` come along, and for MF-JLE
     the five landmark crops of every image, cut once here
     (:func:`fer_utils.mfjle.crops.local_inputs`).
@@ -84,7 +84,7 @@ def prepare_data(dataset: FERDataset, config: TrainConfig, device: torch.device)
 def data_fingerprint(*datasets: FERDataset | None, multilabel: bool = False) -> str:
     """A short hash of the images and labels of ``datasets`` (``None`` counts too).
 
-    Introduced in notebook 04: a checkpoint remembers it, so a resumed run is refused when
+    A checkpoint remembers it, so a resumed run is refused when
     its data differ (e.g. another cross-validation fold under the same run name). With
     ``multilabel=True`` (notebook 05) the multi-hot targets and the landmarks that place
     MF-JLE's crops enter the hash as well; single-label hashes are unchanged by them.

@@ -26,8 +26,6 @@ from fer_utils.training.runtime import StepContext, resolve_amp, resolve_channel
 
 def local_model_input(local_images: torch.Tensor, ctx: StepContext) -> torch.Tensor:
     """uint8 crops ``N x 5 x C x s x s`` as the float model input (evaluation path).
-
-    Introduced in notebook 05.
     """
     n, k = local_images.shape[:2]
     x = ctx.to_layout(aug.to_model_input(local_images.flatten(0, 1)))
@@ -40,7 +38,7 @@ def predict_module_logits(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Float32 CPU logits of every MF-JLE module on ``data``: global ``N x L``, local ``N x 5 x L``.
 
-    Introduced in notebook 05 (each module alone vs the ensemble).
+    Each module alone, next to the ensemble (:func:`predict_modules`).
     """
     model.eval()
     bs = ctx.config.runtime.eval_batch_size
@@ -57,8 +55,6 @@ def predict_module_logits(
 
 def predict_scores(model: nn.Module, data: DeviceData, ctx: StepContext) -> torch.Tensor:
     """Float32 CPU logits ``N x K`` of any trained model on ``data`` (MF-JLE: ensemble score).
-
-    Introduced in notebook 05.
     """
     if isinstance(model, MFJLE):
         g, loc = predict_module_logits(model, data, ctx)
@@ -78,7 +74,7 @@ def predict_logits(
 ) -> torch.Tensor:
     """Float32 logits (on the CPU) of ``model`` in eval mode for uint8 ``images``.
 
-    Introduced in notebook 04. ``images`` must already have the model's input size and
+    ``images`` must already have the model's input size and
     lie on the model's device (see :func:`prepare_data`); they go through the
     deterministic evaluation path of :func:`fer_utils.augment.to_model_input`.
     """
@@ -111,8 +107,8 @@ def model_context(model: nn.Module, config: TrainConfig) -> StepContext:
 def predict_proba(model: nn.Module, dataset: FERDataset, config: TrainConfig) -> np.ndarray:
     """Class probabilities ``N x K`` (float64) of ``model`` on ``dataset``, as in evaluation.
 
-    Introduced in notebook 04 (e.g. the compound-emotion example, paper A's Fig. 5). The
-    images are prepared as in training (channels, ``config.network.image_size``) on the device of
+    For example the compound-emotion face of paper A's Fig. 5. The images are prepared as
+    in training (channels, ``config.network.image_size``) on the device of
     the model's parameters, with the precision ``config`` resolves to there.
     """
     ctx = model_context(model, config)
@@ -145,7 +141,7 @@ def evaluate(
 ) -> tuple[dict[str, Any], np.ndarray]:
     """Every single-label metric of ``model`` on ``data``, and its probabilities ``N x K``.
 
-    Introduced in notebook 04. The metrics are :func:`fer_utils.metrics.single_label_report`
+    The metrics are :func:`fer_utils.metrics.single_label_report`
     (``kl`` only when ``data`` has distributions); ``ce`` is computed from the logits, so
     it is exact also for very confident mistakes. Multi-label runs (notebook 05) report
     :func:`fer_utils.metrics.multilabel_report` of the sigmoid probabilities plus

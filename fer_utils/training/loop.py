@@ -83,7 +83,7 @@ MULTILABEL_HISTORY_COLUMNS: tuple[str, ...] = (
 
 
 def history_columns(task: str) -> tuple[str, ...]:
-    """The per-epoch history columns of a run of ``task``. Introduced in notebook 05."""
+    """The per-epoch history columns of a run of ``task``."""
     return MULTILABEL_HISTORY_COLUMNS if task == "multi_label" else HISTORY_COLUMNS
 
 
@@ -101,7 +101,7 @@ def train_one_epoch(
 ) -> dict[str, float]:
     """Train ``model`` for epoch ``epoch`` (0-based); return the sample-weighted means.
 
-    Introduced in notebook 04. Returns ``train_ce`` (cross-entropy of the original, i.e.
+    Returns ``train_ce`` (cross-entropy of the original, i.e.
     non-mixed, augmented samples), ``train_loss`` and ``train_kl`` (MixFeature's weighted
     KL term; ``nan`` for the baseline). Multi-label runs return ``train_loss``,
     ``train_global`` and ``train_local`` (notebook 05).
@@ -149,7 +149,7 @@ def _val_row(report: dict[str, Any] | None, task: str = "single_label") -> dict[
 def selection_key(row: Mapping[str, float], selection: str) -> tuple[float, float]:
     """Sort key of an epoch for model selection: larger is better.
 
-    Introduced in notebook 04: the selection metric (negated when lower is better), then
+    The selection metric (negated when lower is better), then
     the negated validation cross-entropy as tie-breaker. ``nan`` never wins.
     """
     sign = 1.0 if SELECTION_METRICS[selection] == "max" else -1.0
@@ -159,7 +159,7 @@ def selection_key(row: Mapping[str, float], selection: str) -> tuple[float, floa
 
 @dataclass
 class TrainResult:
-    """What :func:`train` returns. Introduced in notebook 04.
+    """What :func:`train` returns.
 
     Attributes:
         config: the configuration of the run.
@@ -220,8 +220,7 @@ class TrainResult:
 def init_model(config: TrainConfig, num_classes: int) -> nn.Module:
     """The model of ``config``, initialised from ``config.runtime.seed`` (global RNG untouched).
 
-    Introduced in notebook 04; ``model="mfjle"`` builds :class:`fer_utils.mfjle.model.MFJLE`
-    (notebook 05).
+    ``model="mfjle"`` builds :class:`fer_utils.mfjle.model.MFJLE` (notebook 05).
     """
     options = dict(config.network.model_options)
     with torch.random.fork_rng(devices=[]):
@@ -276,7 +275,7 @@ def _check_datasets(
 class RunState:
     """Everything a run carries from epoch to epoch, i.e. what a checkpoint holds.
 
-    Introduced in notebook 04. ``best`` is the selected epoch so far (1-based), its
+    ``best`` is the selected epoch so far (1-based), its
     selection key and a CPU copy of its weights; ``epochs_done`` counts finished epochs.
     """
 
@@ -329,8 +328,6 @@ class RunState:
 
 def new_run_state(config: TrainConfig, num_classes: int, ctx: StepContext) -> RunState:
     """A freshly initialised model (seeded), its optimizer and scheduler, on the device.
-
-    Introduced in notebook 04.
     """
     model = init_model(config, num_classes).to(ctx.device)
     if ctx.channels_last:
@@ -347,7 +344,7 @@ def run_epoch(
 ) -> dict[str, float]:
     """Train one more epoch, refresh batch-norm statistics, validate, update the best epoch.
 
-    Introduced in notebook 04. Returns the epoch's history row. A loss that is no longer
+    Returns the epoch's history row. A loss that is no longer
     finite stops the run with :class:`TrainingDivergedError`, naming the epoch, before the
     diverged weights reach a checkpoint.
     """
@@ -378,7 +375,7 @@ def run_epoch(
 def select_best(state: RunState, selection: str, has_val: bool) -> tuple[int, str]:
     """Load the selected weights into ``state.model``; return (epoch, how it was chosen).
 
-    Introduced in notebook 04. Without any finite validation score the last epoch's
+    Without any finite validation score the last epoch's
     weights stay.
     """
     if state.best_weights is not None and state.best_epoch is not None:

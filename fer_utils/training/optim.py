@@ -16,7 +16,7 @@ from fer_utils.training.config import TrainConfig
 def lr_factor(config: TrainConfig, epoch: int) -> float:
     """Learning-rate multiplier for epoch ``epoch`` (0-based) of ``config``'s schedule.
 
-    Introduced in notebook 04. ``"step"``: ``gamma ** ((epoch - step_after) // step_every)``
+    ``"step"``: ``gamma ** ((epoch - step_after) // step_every)``
     once ``epoch >= step_after``, else 1. For CK+ (``step_after=10, step_every=2``) epochs
     1-12 (1-based) run at the initial rate, 13-14 at 0.9 times it, 15-16 at 0.81 times it,
     and so on: "x0.9 every 2 epochs after epoch 10".
@@ -27,7 +27,7 @@ def lr_factor(config: TrainConfig, epoch: int) -> float:
 
 
 def make_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimizer:
-    """The optimizer of ``config`` over ``model``'s parameters. Introduced in notebook 04."""
+    """The optimizer of ``config`` over ``model``'s parameters."""
     if config.optim.optimizer == "sgd":
         return torch.optim.SGD(
             model.parameters(),
@@ -49,5 +49,5 @@ def make_optimizer(config: TrainConfig, model: nn.Module) -> torch.optim.Optimiz
 def make_scheduler(
     config: TrainConfig, optimizer: torch.optim.Optimizer
 ) -> torch.optim.lr_scheduler.LRScheduler:
-    """A per-epoch scheduler applying :func:`lr_factor`. Introduced in notebook 04."""
+    """A per-epoch scheduler applying :func:`lr_factor`."""
     return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda e: lr_factor(config, e))

@@ -26,7 +26,7 @@ def recompute_bn_stats(
 ) -> None:
     """Replace the batch-norm running statistics by exact averages under the current weights.
 
-    Introduced in notebook 04. During training, batch norm keeps exponential moving
+    During training, batch norm keeps exponential moving
     averages of the batch means and variances, collected while the weights were still
     changing. On small, very uniform datasets (JAFFE: one lab, one background) the
     class differences are tiny next to what the features share, and these slightly stale

@@ -68,8 +68,6 @@ def available_devices() -> list[torch.device]:
 
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU has bfloat16 instructions (Intel AMX or AVX512-BF16).
-
-    Introduced in notebook 04.
     """
     cpu = torch.cpu
     checks = ("_is_amx_tile_supported", "_is_avx512_bf16_supported")
@@ -79,7 +77,7 @@ def cpu_has_native_bf16() -> bool:
 def resolve_amp(amp: str, device: torch.device) -> torch.dtype | None:
     """The autocast dtype for ``amp`` on ``device`` (``None`` = full float32).
 
-    Introduced in notebook 04; see :class:`TrainConfig` ``amp`` for the ``"auto"`` rule.
+    See :class:`TrainConfig` ``amp`` for the ``"auto"`` rule.
     """
     if amp == "off":
         return None
@@ -101,8 +99,6 @@ def resolve_channels_last(setting: bool | str, amp_dtype: torch.dtype | None) ->
 
 def derive_seed(*parts: int) -> int:
     """A 63-bit seed mixed from integers with numpy's ``SeedSequence`` (stable everywhere).
-
-    Introduced in notebook 04.
     """
     state = np.random.SeedSequence([int(p) for p in parts]).generate_state(2, dtype=np.uint32)
     return (int(state[0]) << 31) ^ int(state[1])
@@ -115,7 +111,7 @@ EPOCH_STREAMS: tuple[str, ...] = ("shuffle", "augment", "mix", "bn")
 def epoch_generators(seed: int, epoch: int) -> dict[str, torch.Generator]:
     """Fresh CPU generators for epoch ``epoch`` (0-based), one per :data:`EPOCH_STREAMS`.
 
-    Introduced in notebook 04. Each depends only on ``(seed, epoch, stream)``, so a
+    Each depends only on ``(seed, epoch, stream)``, so a
     resumed run draws exactly what an uninterrupted run draws, and changing e.g. the
     augmentation does not change the batch order.
     """
@@ -129,7 +125,7 @@ def epoch_generators(seed: int, epoch: int) -> dict[str, torch.Generator]:
 def deterministic_algorithms(enabled: bool) -> Iterator[None]:
     """Switch torch's deterministic algorithms on (warn-only) for the ``with`` block.
 
-    Introduced in notebook 04. The previous setting is restored afterwards.
+    The previous setting is restored afterwards.
     """
     before = torch.are_deterministic_algorithms_enabled()
     before_warn = torch.is_deterministic_algorithms_warn_only_enabled()
@@ -147,7 +143,7 @@ def deterministic_algorithms(enabled: bool) -> Iterator[None]:
 class PhaseTimer:
     """Adds up wall time per named phase of a training step (used by the benchmark).
 
-    Introduced in notebook 04. On CUDA it synchronises around each phase so that the
+    On CUDA it synchronises around each phase so that the
     times are the device's, not the launch times.
     """
 
@@ -173,7 +169,7 @@ class PhaseTimer:
 
 @dataclass
 class StepContext:
-    """What every training step of a run needs besides the batch. Introduced in notebook 04.
+    """What every training step of a run needs besides the batch.
 
     ``timer`` is ``None`` in training; the benchmark sets a :class:`PhaseTimer` to learn
     where a step spends its time (:meth:`phase`).
@@ -203,8 +199,6 @@ class StepContext:
 
 def make_context(config: TrainConfig, classes: Sequence[str]) -> StepContext:
     """Resolve device, precision, memory layout and wheel distances for a run.
-
-    Introduced in notebook 04.
     """
     device = resolve_device(config.runtime.device)
     amp_dtype = resolve_amp(config.runtime.amp, device)
@@ -218,7 +212,7 @@ def make_context(config: TrainConfig, classes: Sequence[str]) -> StepContext:
 def progress_bar(iterable: Any, enabled: bool = True, **kwargs: Any) -> Any:
     """``tqdm.auto`` over ``iterable``: a widget in JupyterLab, text in a terminal.
 
-    Introduced in notebook 04. ``enabled=False`` shows nothing; so does the environment
+    ``enabled=False`` shows nothing; so does the environment
     variable ``TQDM_DISABLE=1``, which the notebook runner (``make run``, ``make test``)
     sets so that executed notebooks hold no progress output.
     """

@@ -34,7 +34,7 @@ def training_step(
 ) -> dict[str, float]:
     """One single-label optimisation step on a uint8 batch; returns ``{"ce", "loss", "kl"}``.
 
-    Introduced in notebook 04. Baseline: cross-entropy on the augmented batch. MixFeature
+    Baseline: cross-entropy on the augmented batch. MixFeature
     (paper A): the features of the batch are mixed in groups by Algorithm 1
     (:func:`fer_utils.mixfeature.synthesis.synthesize`), the classifier head scores the
     originals and the mixtures, and the loss is Eq. 8
@@ -81,7 +81,7 @@ def multilabel_step(
 ) -> dict[str, float]:
     """One multi-label optimisation step; returns ``{"loss", "global", "local"}``.
 
-    Introduced in notebook 05. The global images are augmented as in paper A's runs; for
+    The global images are augmented as in paper A's runs; for
     MF-JLE the ``N x 5`` crops are augmented the same way as one batch of ``5N`` images
     (each crop draws its own flip and shift), every module runs on its input, and the
     loss is paper B's Eq. 1 (:func:`fer_utils.mfjle.loss.mfjle_loss`). A single ResNet-18

@@ -182,7 +182,7 @@ def generate_faces(
 ) -> SyntheticFaces:
     """Generate ``n`` synthetic expression images with known true label distributions.
 
-    Introduced in notebook 01; the default data of every notebook and test.
+    The default data of every notebook and test.
 
     Each image gets a dominant emotion (drawn with the ``imbalance`` class shares, see
     :func:`class_shares`) blended with secondary emotions, a subject (face shape), and a
@@ -263,7 +263,7 @@ def load_synthetic(
 ) -> FERDataset:
     """:func:`generate_faces` wrapped as an :class:`FERDataset` named ``"synthetic"``.
 
-    Introduced in notebook 01. The split is grouped by subject (no face is in two splits),
+    The split is grouped by subject (no face is in two splits),
     drawn with ``seed``; subjects are named ``"S00"``, ``"S01"``, ... ``secondary``
     (``"wheel"`` or ``"random"``) goes to :func:`generate_faces`; it reaches this function
     from ``load_dataset("synthetic", secondary="random")`` too, and is recorded in

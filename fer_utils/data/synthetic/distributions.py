@@ -40,7 +40,7 @@ def class_shares(
 ) -> np.ndarray:
     """The probability of each class being an image's dominant emotion.
 
-    Introduced in notebook 01. ``imbalance`` is ``"uniform"``, ``"ferplus"`` or
+    ``imbalance`` is ``"uniform"``, ``"ferplus"`` or
     ``"jaffe"`` (paper A's Table 1 shares, renormalised over ``classes``), or one
     non-negative weight per class.
     """

@@ -56,7 +56,7 @@ _BACKDROP, _BACKDROP_SPREAD = 110.0, 15.0  # grey level behind the head, and its
 def average_identity() -> np.ndarray:
     """The average face: one identity row (see :data:`IDENTITY_FEATURES`).
 
-    Introduced in notebook 01, where every emotion's prototype is shown on this face.
+    Every emotion's prototype is drawn on this face.
     """
     return np.array([mean for mean, _ in _IDENTITY_RANGES.values()], dtype=np.float32)
 
@@ -66,7 +66,7 @@ def sample_identities(
 ) -> np.ndarray:
     """Draw ``n_subjects`` face shapes, an ``n_subjects x F`` array (:data:`IDENTITY_FEATURES`).
 
-    Introduced in notebook 01. ``variety`` scales how far subjects stray from the average
+    ``variety`` scales how far subjects stray from the average
     face (0 gives clones of :func:`average_identity`).
     """
     rng = np.random.default_rng(0) if rng is None else rng
@@ -108,7 +108,7 @@ _BASE_IDENTITY_VARIETY = 0.5
 def difficulty_amounts(difficulty: float) -> dict[str, float]:
     """How much of each variation a ``difficulty`` in [0, 1] means.
 
-    Introduced in notebook 01: :data:`DIFFICULTY_SCALES` times ``difficulty ** 0.7``.
+    :data:`DIFFICULTY_SCALES` times ``difficulty ** 0.7``.
     ``generate_faces`` records these in ``params``.
     """
     factor = float(difficulty) ** _DIFFICULTY_CURVE

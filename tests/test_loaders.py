@@ -223,7 +223,7 @@ def test_ferplus_label_modes_on_hand_computed_rows(row, majority, leaders, multi
 
 
 def _reference_target(row: list[int], mode: str) -> np.ndarray | None:
-    """Straight per-row reading of the FER+ rules (SPEC section 4), for cross-checking."""
+    """Straight per-row reading of the FER+ rules (docs/replication.md, datasets)."""
     v = [0 if x <= 1 else x for x in row]
     total = sum(v)
     kept = [0] * 10

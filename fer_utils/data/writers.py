@@ -1,11 +1,11 @@
 """Write synthetic faces to disk in each real dataset's layout, quirks included.
 
 No real dataset can be downloaded at run time, so the loaders are tested on files these
-writers produce from :func:`fer_utils.data.synthetic.generate_faces` (generate with
-classes the format can hold, e.g. ``JAFFE_CLASSES`` for JAFFE). Each writer creates
-``root/<dataset>/`` exactly as the publisher ships it (see SPEC section 4 and the loader
-modules) and returns a :class:`WrittenDataset`, which can be passed to the matching
-loader directly::
+writers produce from :func:`fer_utils.data.synthetic.generate_faces` (generate with classes
+the format can hold, e.g. ``JAFFE_CLASSES`` for JAFFE). Each writer creates
+``root/<dataset>/`` exactly as the publisher ships it (see ``docs/replication.md``, datasets
+and the loader modules) and returns a :class:`WrittenDataset`, which can be passed to the
+matching loader directly::
 
     faces = generate_faces(120, classes=JAFFE_CLASSES, n_subjects=10)
     written = write_jaffe(tmp_dir, faces)

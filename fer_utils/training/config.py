@@ -33,7 +33,7 @@ import hashlib
 import json
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -46,6 +46,7 @@ from fer_utils.mfjle.loss import MULTILABEL_LOSSES
 from fer_utils.mfjle.model import NUM_LOCAL
 from fer_utils.mixfeature.wheel import LAYOUTS
 from fer_utils.models import INPUT_NORMS, MODEL_NAMES, STEMS, build_backbone, model_options
+from fer_utils.training.checks import check_choice, check_int, check_number, fail
 
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 SCHEDULES: tuple[str, ...] = ("constant", "step")
@@ -80,34 +81,6 @@ NON_IDENTITY_FIELDS: tuple[str, ...] = ("checkpoint_dir", "progress")
 
 
 # ---------------------------------------------------------------------------------------
-# Checks: one error message style for every field
-# ---------------------------------------------------------------------------------------
-
-
-def _fail(name: str, expected: str, value: Any) -> None:
-    raise ValueError(f"TrainConfig.{name} must be {expected}, got {value!r}")
-
-
-def _check_choice(name: str, value: Any, choices: Sequence[Any]) -> None:
-    if value not in choices:
-        _fail(name, "one of " + ", ".join(repr(c) for c in choices), value)
-
-
-def _check_int(name: str, value: Any, minimum: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        _fail(name, f"an integer >= {minimum}", value)
-
-
-def _check_number(name: str, value: Any, low: float, high: float, open_low: bool) -> None:
-    ok = not isinstance(value, bool) and isinstance(value, int | float | np.floating)
-    ok = ok and math.isfinite(value) and value <= high
-    ok = ok and (value > low if open_low else value >= low)
-    if not ok:
-        bracket = "(" if open_low else "["
-        _fail(name, f"a number in {bracket}{low}, {high}]", value)
-
-
-# ---------------------------------------------------------------------------------------
 # The five groups
 # ---------------------------------------------------------------------------------------
 
@@ -136,25 +109,25 @@ class NetworkConfig:
     input_norm: str = "none"
 
     def __post_init__(self) -> None:
-        _check_choice("model", self.model, TRAIN_MODELS)
-        _check_int("image_size", self.image_size, 32)
-        _check_choice("in_channels", self.in_channels, (1, 3))
-        _check_choice("stem", self.stem, STEMS)
-        _check_choice("input_norm", self.input_norm, tuple(INPUT_NORMS))
+        check_choice("model", self.model, TRAIN_MODELS)
+        check_int("image_size", self.image_size, 32)
+        check_choice("in_channels", self.in_channels, (1, 3))
+        check_choice("stem", self.stem, STEMS)
+        check_choice("input_norm", self.input_norm, tuple(INPUT_NORMS))
         if not isinstance(self.model_options, Mapping):
-            _fail("model_options", "a dict of backbone options", self.model_options)
+            fail("model_options", "a dict of backbone options", self.model_options)
         backbone = "resnet18" if self.model == "mfjle" else self.model
         accepted = [o for o in model_options(backbone) if o != "stem"]
         unknown = sorted(set(self.model_options) - set(accepted))
         if unknown:
-            _fail("model_options", f"a dict with keys from {accepted} for {self.model}", unknown)
+            fail("model_options", f"a dict with keys from {accepted} for {self.model}", unknown)
         # stored as JSON values (tuples become lists) so that configs compare reliably
         self.model_options = json.loads(json.dumps(dict(self.model_options)))
         if self.model_options:
             try:  # builds a throw-away backbone: cheap for the options there are
                 build_backbone(backbone, self.in_channels, **self.model_options)
             except (ValueError, TypeError) as err:
-                _fail(
+                fail(
                     "model_options", f"valid options for {self.model} ({err})", self.model_options
                 )
 
@@ -199,19 +172,19 @@ class OptimConfig:
     selection: str = "auto"
 
     def __post_init__(self) -> None:
-        _check_int("epochs", self.epochs, 1)
-        _check_int("batch_size", self.batch_size, 2)
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_number("lr", self.lr, 0.0, 10.0, open_low=True)
-        _check_number("momentum", self.momentum, 0.0, 0.999, open_low=False)
-        _check_number("weight_decay", self.weight_decay, 0.0, 1.0, open_low=False)
-        _check_choice("schedule", self.schedule, SCHEDULES)
-        _check_int("step_every", self.step_every, 1)
-        _check_int("step_after", self.step_after, 0)
-        _check_number("gamma", self.gamma, 0.0, 1.0, open_low=True)
-        _check_choice("augment", self.augment, tuple(aug.POLICIES))
-        _check_int("precise_bn_images", self.precise_bn_images, 0)
-        _check_choice("selection", self.selection, ("auto", *SELECTION_METRICS))
+        check_int("epochs", self.epochs, 1)
+        check_int("batch_size", self.batch_size, 2)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_number("lr", self.lr, 0.0, 10.0, open_low=True)
+        check_number("momentum", self.momentum, 0.0, 0.999, open_low=False)
+        check_number("weight_decay", self.weight_decay, 0.0, 1.0, open_low=False)
+        check_choice("schedule", self.schedule, SCHEDULES)
+        check_int("step_every", self.step_every, 1)
+        check_int("step_after", self.step_after, 0)
+        check_number("gamma", self.gamma, 0.0, 1.0, open_low=True)
+        check_choice("augment", self.augment, tuple(aug.POLICIES))
+        check_int("precise_bn_images", self.precise_bn_images, 0)
+        check_choice("selection", self.selection, ("auto", *SELECTION_METRICS))
 
 
 @dataclass
@@ -231,15 +204,15 @@ class MixFeatureConfig:
     wheel_layout: str | list[list[float]] = "plutchik"
 
     def __post_init__(self) -> None:
-        _check_int("mix_k", self.mix_k, 2)
-        _check_number("mix_lambda", self.mix_lambda, 0.0, 1.0, open_low=False)
+        check_int("mix_k", self.mix_k, 2)
+        check_number("mix_lambda", self.mix_lambda, 0.0, 1.0, open_low=False)
         layout = self.wheel_layout
         if isinstance(layout, np.ndarray | torch.Tensor | tuple):
             self.wheel_layout = layout = np.asarray(layout, dtype=float).tolist()
         if isinstance(layout, str):
-            _check_choice("wheel_layout", layout, LAYOUTS)
+            check_choice("wheel_layout", layout, LAYOUTS)
         elif not (isinstance(layout, list) and all(isinstance(r, list) for r in layout)):
-            _fail("wheel_layout", f"one of {LAYOUTS} or a K x K matrix (nested lists)", layout)
+            fail("wheel_layout", f"one of {LAYOUTS} or a K x K matrix (nested lists)", layout)
 
 
 @dataclass
@@ -263,8 +236,8 @@ class MultiLabelConfig:
     threshold: float = 0.5
 
     def __post_init__(self) -> None:
-        _check_int("local_size", self.local_size, 32)
-        _check_number("crop_fraction", self.crop_fraction, 0.0, 1.0, open_low=True)
+        check_int("local_size", self.local_size, 32)
+        check_number("crop_fraction", self.crop_fraction, 0.0, 1.0, open_low=True)
         weights = self.local_weights
         if not isinstance(weights, list | tuple | np.ndarray | torch.Tensor):
             weights = [weights] * NUM_LOCAL
@@ -273,10 +246,10 @@ class MultiLabelConfig:
         except (TypeError, ValueError):
             weights = []
         if len(weights) != NUM_LOCAL or not all(math.isfinite(w) and w >= 0 for w in weights):
-            _fail("local_weights", f"a number >= 0 or {NUM_LOCAL} of them", self.local_weights)
+            fail("local_weights", f"a number >= 0 or {NUM_LOCAL} of them", self.local_weights)
         self.local_weights = weights
-        _check_choice("multilabel_loss", self.multilabel_loss, MULTILABEL_LOSSES)
-        _check_number("threshold", self.threshold, 0.0, 1.0, open_low=True)
+        check_choice("multilabel_loss", self.multilabel_loss, MULTILABEL_LOSSES)
+        check_number("threshold", self.threshold, 0.0, 1.0, open_low=True)
 
 
 @dataclass
@@ -309,23 +282,23 @@ class RuntimeConfig:
     progress: bool = True
 
     def __post_init__(self) -> None:
-        _check_int("seed", self.seed, 0)
+        check_int("seed", self.seed, 0)
         if not isinstance(self.device, str):
-            _fail("device", "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'", self.device)
+            fail("device", "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'", self.device)
         if self.device != "auto":
             try:
                 torch.device(self.device)
             except RuntimeError:
-                _fail("device", "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'", self.device)
-        _check_choice("amp", self.amp, AMP_MODES)
-        _check_choice("channels_last", self.channels_last, ("auto", True, False))
-        _check_int("eval_batch_size", self.eval_batch_size, 1)
-        _check_choice("deterministic", self.deterministic, (True, False))
+                fail("device", "'auto', 'cpu', 'cuda', 'cuda:N' or 'mps'", self.device)
+        check_choice("amp", self.amp, AMP_MODES)
+        check_choice("channels_last", self.channels_last, ("auto", True, False))
+        check_int("eval_batch_size", self.eval_batch_size, 1)
+        check_choice("deterministic", self.deterministic, (True, False))
         if self.checkpoint_dir is not None:
             if not isinstance(self.checkpoint_dir, str | os.PathLike):
-                _fail("checkpoint_dir", "None or a folder path", self.checkpoint_dir)
+                fail("checkpoint_dir", "None or a folder path", self.checkpoint_dir)
             self.checkpoint_dir = os.fspath(self.checkpoint_dir)
-        _check_choice("progress", self.progress, (True, False))
+        check_choice("progress", self.progress, (True, False))
 
 
 #: The groups of :class:`TrainConfig`: attribute name -> group class.
@@ -373,22 +346,22 @@ class TrainConfig:
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
 
     def __post_init__(self) -> None:
-        _check_choice("task", self.task, TASKS)
-        _check_choice("method", self.method, METHODS)
+        check_choice("task", self.task, TASKS)
+        check_choice("method", self.method, METHODS)
         for name, cls in GROUPS.items():
             value = getattr(self, name)
             if not (isinstance(value, cls) or (name == "multilabel" and value is None)):
-                _fail(name, f"a {cls.__name__}", value)
+                fail(name, f"a {cls.__name__}", value)
         if self.task == "multi_label" and self.multilabel is None:
             self.multilabel = MultiLabelConfig()
         if self.task == "single_label" and self.multilabel is not None:
-            _fail("multilabel", "None for task='single_label' (MF-JLE settings)", self.multilabel)
+            fail("multilabel", "None for task='single_label' (MF-JLE settings)", self.multilabel)
         if self.network.model == "mfjle" and self.task != "multi_label":
-            _fail("task", "'multi_label' for model='mfjle'", self.task)
+            fail("task", "'multi_label' for model='mfjle'", self.task)
         if self.task == "multi_label" and self.method != "baseline":
-            _fail("method", "'baseline' for task='multi_label' (MixFeature is single-label)",
+            fail("method", "'baseline' for task='multi_label' (MixFeature is single-label)",
                   self.method)
-        _check_choice("selection", self.optim.selection, ("auto", *TASK_SELECTION[self.task]))
+        check_choice("selection", self.optim.selection, ("auto", *TASK_SELECTION[self.task]))
 
     # -- flat access -----------------------------------------------------------------
 

@@ -76,22 +76,99 @@ if "google.colab" in sys.modules:
 # %% tags=["parameters"]
 dataset = "synthetic"  # "synthetic", "jaffe", "ckplus", "ferplus" or "rafml"
 data_root = None  # None: $FER_DATA_DIR/<dataset> if set, else data/<dataset>
-n_synthetic = 3000  # synthetic images to generate
-epochs = 12  # None: the preset's (paper's) number of epochs
+n_synthetic = None  # synthetic images to generate; None: 3000, or 400 in quick mode
+epochs = 12  # None: the preset's (paper's) number of epochs; quick mode turns 12 into 2
 image_size = None  # None: the preset's input size (JAFFE and CK+ 256, FER+ 48)
 mix_k = 3  # MixFeature group size K
 mix_lambda = 0.5  # weight of the cross-entropy term (the paper does not give it)
 wheel_layout = "plutchik"  # "plutchik", "ring" or "uniform"
-seeds = [0, 1, 2]  # one run per seed and method
+seeds = None  # one run per seed and method; None: [0, 1, 2], or [0] in quick mode
 checkpoint_dir = None  # a folder for per-epoch checkpoints (a killed run resumes)
 run_protocols = True  # section 6: run both JAFFE protocols on this dataset
-protocol_folds = 5  # section 6: folds of the subject-grouped cross-validation (paper: 10)
-protocol_epochs = 5  # section 6: epochs per run; None: the same epochs as above
+protocol_folds = None  # section 6: subject-grouped cross-validation folds (paper: 10); None: 5, or 2 in quick mode
+protocol_epochs = 5  # section 6: epochs per run; None: the same epochs as above; quick mode turns 5 into 1
 protocol_seeds = [0]  # section 6: training seeds (each one trains every fold again)
-protocol_max_images = 600  # section 6: a seeded sample of this many images; None: all
+protocol_max_images = 600  # section 6: a seeded sample of this many images; None: all; quick mode turns 600 into 120
 quick = False  # True: a small, fast setting (used by the tests)
 seed = 0  # seeds the data split
 output_dir = None  # a folder to save figures and tables into, or None
+
+# %% [markdown]
+# The next cell checks the parameters, fills in those left at `None` (their defaults
+# depend on `quick`; a value you pass yourself is kept) and records the values this run
+# uses. Three parameters already use `None` for something else (the preset's epochs, the
+# same epochs in section 6, all images), so quick mode shrinks them only while they hold
+# their full default (`epochs = 12`, `protocol_epochs = 5`, `protocol_max_images = 600`);
+# any other value, `None` included, is kept. Seeds are integers >= 0, listed once each.
+
+# %%
+from IPython.display import display
+
+from fer_utils.data import DATASETS
+from fer_utils.mixfeature.wheel import LAYOUTS
+from fer_utils.runs.params import (
+    ParameterError,
+    check_choice,
+    check_flag,
+    check_int,
+    check_number,
+    pick,
+    used_parameters,
+)
+
+
+def quick_if_full_default(value, full, quick_value):
+    """`quick_value` in quick mode while `value` is still its full default `full`."""
+    return quick_value if quick and type(value) is type(full) and value == full else value
+
+
+def check_seeds(name, value):
+    """Refuse anything but a non-empty list of distinct integers >= 0."""
+    if not isinstance(value, list | tuple) or not value:
+        raise ParameterError(f"parameter {name} must be a non-empty list, got {value!r}")
+    for i, s in enumerate(value):
+        check_int(f"{name}[{i}]", s, 0)
+    if len(set(value)) != len(value):
+        raise ParameterError(f"parameter {name} must not repeat a seed, got {value!r}")
+
+
+check_flag("quick", quick)
+n_synthetic = pick(n_synthetic, 3000, 400, quick)
+seeds = pick(seeds, [0, 1, 2], [0], quick)
+protocol_folds = pick(protocol_folds, 5, 2, quick)
+epochs = quick_if_full_default(epochs, 12, 2)
+protocol_epochs = quick_if_full_default(protocol_epochs, 5, 1)
+protocol_max_images = quick_if_full_default(protocol_max_images, 600, 120)
+check_choice("dataset", dataset, DATASETS)
+for name, folder in {"data_root": data_root, "checkpoint_dir": checkpoint_dir,
+                     "output_dir": output_dir}.items():
+    if folder is not None and not isinstance(folder, str):
+        raise ParameterError(f"parameter {name} must be None or a folder (a str), got {folder!r}")
+check_int("n_synthetic", n_synthetic, 100)
+if epochs is not None:
+    check_int("epochs", epochs, 1)
+if image_size is not None:
+    check_int("image_size", image_size, 32)
+check_int("mix_k", mix_k, 2)
+check_number("mix_lambda", mix_lambda, 0.0, 1.0)
+check_choice("wheel_layout", wheel_layout, LAYOUTS)
+check_seeds("seeds", seeds)
+check_flag("run_protocols", run_protocols)
+check_int("protocol_folds", protocol_folds, 2)
+if protocol_epochs is not None:
+    check_int("protocol_epochs", protocol_epochs, 1)
+check_seeds("protocol_seeds", protocol_seeds)
+if protocol_max_images is not None:
+    check_int("protocol_max_images", protocol_max_images, 100)  # a 45-image test split and more
+check_int("seed", seed, 0)
+display(used_parameters(
+    dataset=dataset, data_root=data_root, n_synthetic=n_synthetic, epochs=epochs,
+    image_size=image_size, mix_k=mix_k, mix_lambda=mix_lambda, wheel_layout=wheel_layout,
+    seeds=seeds, checkpoint_dir=checkpoint_dir, run_protocols=run_protocols,
+    protocol_folds=protocol_folds, protocol_epochs=protocol_epochs,
+    protocol_seeds=protocol_seeds, protocol_max_images=protocol_max_images, quick=quick,
+    seed=seed, output_dir=output_dir,
+))
 
 # %%
 from pathlib import Path
@@ -110,9 +187,6 @@ from fer_utils.training.runtime import resolve_device
 from fer_utils.viz.common import save_figure
 from fer_utils.viz.results import confusion_pair, per_class_bars, per_class_table, training_curves
 
-if quick:
-    n_synthetic, epochs, seeds = 400, 2, [0]
-    protocol_folds, protocol_epochs, protocol_seeds, protocol_max_images = 2, 1, [0], 120
 if output_dir:
     Path(output_dir).mkdir(parents=True, exist_ok=True)
 

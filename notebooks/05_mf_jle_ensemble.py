@@ -78,11 +78,11 @@ if "google.colab" in sys.modules:
 # %% tags=["parameters"]
 dataset = "synthetic"  # "synthetic", "jaffe" or "rafml"
 data_root = None  # None: $FER_DATA_DIR/<dataset> if set, else data/<dataset>
-n_synthetic = 400  # synthetic images to generate
+n_synthetic = None  # synthetic images to generate; None: 400, or 80 in quick mode
 preset_name = "auto"  # "auto" (paper on a GPU, cpu otherwise), "paper" or "cpu"
-epochs = 6  # None: the preset's number of epochs (cpu 30, paper 218)
+epochs = 6  # None: the preset's number of epochs (cpu 30, paper 218); quick mode turns 6 into 1
 batch_size = 16  # None: the preset's batch size (cpu 32, paper 128)
-image_size = 48  # None: the preset's global input size (cpu 64, paper 224); synthetic faces are 48
+image_size = 48  # None: the preset's global input size (cpu 64, paper 224); synthetic faces are 48; quick mode turns 48 into 32
 augment = "none"  # None: the preset's ("basic": flips and shifts; paper B describes none)
 local_weight = 0.01  # lambda_i, the same for all five local modules (paper B: 0.01)
 crop_fraction = 0.25  # crop side as a fraction of the face width (replication notes D9)
@@ -92,6 +92,75 @@ checkpoint_dir = None  # a folder for per-epoch checkpoints (a killed run resume
 quick = False  # True: a small, fast setting (used by the tests)
 seed = 0  # seeds the synthetic data
 output_dir = None  # a folder to save figures and tables into, or None
+
+# %% [markdown]
+# The next cell checks the parameters, fills in `n_synthetic` if left at `None` (its
+# default depends on `quick`; a value you pass yourself is kept) and records the values
+# this run uses. `epochs` and `image_size` already use `None` for the preset's value, so
+# quick mode shrinks them only while they hold their full default (`epochs = 6`,
+# `image_size = 48`); any other value, `None` included, is kept. Seeds are integers >= 0,
+# listed once each.
+
+# %%
+import math
+
+from IPython.display import display
+
+from fer_utils.augment import POLICIES
+from fer_utils.mfjle.loss import MULTILABEL_LOSSES
+from fer_utils.runs.params import (
+    ParameterError,
+    check_choice,
+    check_flag,
+    check_int,
+    check_number,
+    pick,
+    used_parameters,
+)
+
+
+def quick_if_full_default(value, full, quick_value):
+    """`quick_value` in quick mode while `value` is still its full default `full`."""
+    return quick_value if quick and type(value) is type(full) and value == full else value
+
+
+check_flag("quick", quick)
+n_synthetic = pick(n_synthetic, 400, 80, quick)
+epochs = quick_if_full_default(epochs, 6, 1)
+image_size = quick_if_full_default(image_size, 48, 32)
+check_choice("dataset", dataset, ("synthetic", "jaffe", "rafml"))
+for name, folder in {"data_root": data_root, "checkpoint_dir": checkpoint_dir,
+                     "output_dir": output_dir}.items():
+    if folder is not None and not isinstance(folder, str):
+        raise ParameterError(f"parameter {name} must be None or a folder (a str), got {folder!r}")
+check_int("n_synthetic", n_synthetic, 80)
+check_choice("preset_name", preset_name, ("auto", "paper", "cpu"))
+if epochs is not None:
+    check_int("epochs", epochs, 1)
+if batch_size is not None:
+    check_int("batch_size", batch_size, 2)
+if image_size is not None:
+    check_int("image_size", image_size, 32)
+if augment is not None:
+    check_choice("augment", augment, tuple(POLICIES))
+check_number("local_weight", local_weight, 0.0, math.inf)
+check_number("crop_fraction", crop_fraction, 0.0, 1.0)
+if crop_fraction == 0:
+    raise ParameterError("parameter crop_fraction must be above 0, got 0")
+check_choice("multilabel_loss", multilabel_loss, MULTILABEL_LOSSES)
+if not isinstance(seeds, list | tuple) or not seeds:
+    raise ParameterError(f"parameter seeds must be a non-empty list, got {seeds!r}")
+for i, s in enumerate(seeds):
+    check_int(f"seeds[{i}]", s, 0)
+if len(set(seeds)) != len(seeds):
+    raise ParameterError(f"parameter seeds must not repeat a seed, got {seeds!r}")
+check_int("seed", seed, 0)
+display(used_parameters(
+    dataset=dataset, data_root=data_root, n_synthetic=n_synthetic, preset_name=preset_name,
+    epochs=epochs, batch_size=batch_size, image_size=image_size, augment=augment,
+    local_weight=local_weight, crop_fraction=crop_fraction, multilabel_loss=multilabel_loss,
+    seeds=seeds, checkpoint_dir=checkpoint_dir, quick=quick, seed=seed, output_dir=output_dir,
+))
 
 # %%
 from dataclasses import replace
@@ -117,8 +186,6 @@ from fer_utils.viz.common import save_figure
 from fer_utils.viz.crops import crop_overlay, crop_strip
 from fer_utils.viz.results import multilabel_comparison, multilabel_examples, training_curves
 
-if quick:
-    n_synthetic, epochs, seeds = 80, 1, [0]
 if output_dir:
     Path(output_dir).mkdir(parents=True, exist_ok=True)
 
@@ -198,7 +265,7 @@ changed = {"epochs": epochs, "batch_size": batch_size, "image_size": image_size,
            "augment": augment}
 changed = {name: value for name, value in changed.items() if value is not None}
 if quick:
-    changed.update(image_size=32, local_size=32, precise_bn_images=64)
+    changed.update(local_size=32, precise_bn_images=64)  # not parameters: quick mode only
 overrides.update(changed)
 results, used = {}, None
 for model in ("resnet18", "mfjle"):

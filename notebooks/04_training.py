@@ -107,43 +107,28 @@ from IPython.display import display
 from fer_utils.data import DATASETS
 from fer_utils.mixfeature.wheel import LAYOUTS
 from fer_utils.runs.params import (
-    ParameterError,
     check_choice,
     check_flag,
+    check_folder,
     check_int,
     check_number,
+    check_seeds,
     pick,
+    shrink_in_quick,
     used_parameters,
 )
-
-
-def quick_if_full_default(value, full, quick_value):
-    """`quick_value` in quick mode while `value` is still its full default `full`."""
-    return quick_value if quick and type(value) is type(full) and value == full else value
-
-
-def check_seeds(name, value):
-    """Refuse anything but a non-empty list of distinct integers >= 0."""
-    if not isinstance(value, list | tuple) or not value:
-        raise ParameterError(f"parameter {name} must be a non-empty list, got {value!r}")
-    for i, s in enumerate(value):
-        check_int(f"{name}[{i}]", s, 0)
-    if len(set(value)) != len(value):
-        raise ParameterError(f"parameter {name} must not repeat a seed, got {value!r}")
-
 
 check_flag("quick", quick)
 n_synthetic = pick(n_synthetic, 3000, 400, quick)
 seeds = pick(seeds, [0, 1, 2], [0], quick)
 protocol_folds = pick(protocol_folds, 5, 2, quick)
-epochs = quick_if_full_default(epochs, 12, 2)
-protocol_epochs = quick_if_full_default(protocol_epochs, 5, 1)
-protocol_max_images = quick_if_full_default(protocol_max_images, 600, 120)
+epochs = shrink_in_quick(epochs, 12, 2, quick)
+protocol_epochs = shrink_in_quick(protocol_epochs, 5, 1, quick)
+protocol_max_images = shrink_in_quick(protocol_max_images, 600, 120, quick)
 check_choice("dataset", dataset, DATASETS)
-for name, folder in {"data_root": data_root, "checkpoint_dir": checkpoint_dir,
-                     "output_dir": output_dir}.items():
-    if folder is not None and not isinstance(folder, str):
-        raise ParameterError(f"parameter {name} must be None or a folder (a str), got {folder!r}")
+check_folder("data_root", data_root)
+check_folder("checkpoint_dir", checkpoint_dir)
+check_folder("output_dir", output_dir)
 check_int("n_synthetic", n_synthetic, 100)
 if epochs is not None:
     check_int("epochs", epochs, 1)

@@ -112,27 +112,23 @@ from fer_utils.runs.params import (
     ParameterError,
     check_choice,
     check_flag,
+    check_folder,
     check_int,
     check_number,
+    check_seeds,
     pick,
+    shrink_in_quick,
     used_parameters,
 )
 
-
-def quick_if_full_default(value, full, quick_value):
-    """`quick_value` in quick mode while `value` is still its full default `full`."""
-    return quick_value if quick and type(value) is type(full) and value == full else value
-
-
 check_flag("quick", quick)
 n_synthetic = pick(n_synthetic, 400, 80, quick)
-epochs = quick_if_full_default(epochs, 6, 1)
-image_size = quick_if_full_default(image_size, 48, 32)
+epochs = shrink_in_quick(epochs, 6, 1, quick)
+image_size = shrink_in_quick(image_size, 48, 32, quick)
 check_choice("dataset", dataset, ("synthetic", "jaffe", "rafml"))
-for name, folder in {"data_root": data_root, "checkpoint_dir": checkpoint_dir,
-                     "output_dir": output_dir}.items():
-    if folder is not None and not isinstance(folder, str):
-        raise ParameterError(f"parameter {name} must be None or a folder (a str), got {folder!r}")
+check_folder("data_root", data_root)
+check_folder("checkpoint_dir", checkpoint_dir)
+check_folder("output_dir", output_dir)
 check_int("n_synthetic", n_synthetic, 80)
 check_choice("preset_name", preset_name, ("auto", "paper", "cpu"))
 if epochs is not None:
@@ -148,12 +144,7 @@ check_number("crop_fraction", crop_fraction, 0.0, 1.0)
 if crop_fraction == 0:
     raise ParameterError("parameter crop_fraction must be above 0, got 0")
 check_choice("multilabel_loss", multilabel_loss, MULTILABEL_LOSSES)
-if not isinstance(seeds, list | tuple) or not seeds:
-    raise ParameterError(f"parameter seeds must be a non-empty list, got {seeds!r}")
-for i, s in enumerate(seeds):
-    check_int(f"seeds[{i}]", s, 0)
-if len(set(seeds)) != len(seeds):
-    raise ParameterError(f"parameter seeds must not repeat a seed, got {seeds!r}")
+check_seeds("seeds", seeds)
 check_int("seed", seed, 0)
 display(used_parameters(
     dataset=dataset, data_root=data_root, n_synthetic=n_synthetic, preset_name=preset_name,

@@ -80,3 +80,39 @@ def used_parameters(**values: Any) -> pd.DataFrame:
     return pd.DataFrame({"value": {k: repr(v) for k, v in values.items()}}).rename_axis(
         "parameter"
     )
+
+
+def shrink_in_quick(value: T, full: T, quick_value: T, quick: bool) -> T:
+    """``quick_value`` in quick mode while ``value`` still holds its full default ``full``.
+
+    Introduced in notebook 04, for parameters whose ``None`` already means something
+    else (e.g. ``epochs = None``: the preset's): quick mode shrinks them only while they
+    hold their full default, so any other value, ``None`` included, is kept. (Passing
+    exactly the full default together with ``quick=True`` cannot be told apart from not
+    passing it, and is shrunk.)
+    """
+    if quick and type(value) is type(full) and value == full:
+        return quick_value
+    return value
+
+
+def check_seeds(name: str, value: Any) -> None:
+    """Refuse anything but a non-empty list of distinct integers >= 0.
+
+    Introduced in notebook 04.
+    """
+    if not isinstance(value, list | tuple) or not value:
+        raise ParameterError(f"parameter {name} must be a non-empty list, got {value!r}")
+    for i, seed in enumerate(value):
+        check_int(f"{name}[{i}]", seed, 0)
+    if len(set(value)) != len(value):
+        raise ParameterError(f"parameter {name} must not repeat a seed, got {value!r}")
+
+
+def check_folder(name: str, value: Any) -> None:
+    """Refuse anything but ``None`` or a folder path given as a str.
+
+    Introduced in notebook 04.
+    """
+    if value is not None and not isinstance(value, str):
+        raise ParameterError(f"parameter {name} must be None or a folder (a str), got {value!r}")

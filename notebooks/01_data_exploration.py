@@ -91,6 +91,7 @@ from fer_utils.runs.params import (
     ParameterError,
     check_choice,
     check_flag,
+    check_folder,
     check_int,
     check_number,
     pick,
@@ -101,9 +102,8 @@ check_flag("quick", quick)
 n_synthetic = pick(n_synthetic, 4000, 400, quick)
 synthetic_image_size = pick(synthetic_image_size, 64, 48, quick)
 check_choice("dataset", dataset, DATASETS)
-for name, folder in {"data_root": data_root, "output_dir": output_dir}.items():
-    if folder is not None and not isinstance(folder, str):
-        raise ParameterError(f"parameter {name} must be None or a folder (a str), got {folder!r}")
+check_folder("data_root", data_root)
+check_folder("output_dir", output_dir)
 if not isinstance(loader_options, dict):
     raise ParameterError(f"parameter loader_options must be a dict, got {loader_options!r}")
 check_int("n_synthetic", n_synthetic, 100)

@@ -69,18 +69,17 @@ from IPython.display import display
 from fer_utils.data import DATASETS
 from fer_utils.mixfeature.wheel import LAYOUTS
 from fer_utils.runs.params import (
-    ParameterError,
     check_choice,
     check_flag,
+    check_folder,
     check_int,
     used_parameters,
 )
 
 check_choice("dataset", dataset, DATASETS)
 check_choice("layout", layout, LAYOUTS)
-for name, folder in {"data_root": data_root, "output_dir": output_dir}.items():
-    if folder is not None and not isinstance(folder, str):
-        raise ParameterError(f"parameter {name} must be None or a folder (a str), got {folder!r}")
+check_folder("data_root", data_root)
+check_folder("output_dir", output_dir)
 check_flag("quick", quick)
 check_int("seed", seed, 0)
 display(used_parameters(dataset=dataset, data_root=data_root, layout=layout, quick=quick,

@@ -84,6 +84,7 @@ from fer_utils.runs.params import (
     ParameterError,
     check_choice,
     check_flag,
+    check_folder,
     check_int,
     pick,
     used_parameters,
@@ -94,9 +95,8 @@ n_synthetic = pick(n_synthetic, 1500, 300, quick)
 pretrain_epochs = pick(pretrain_epochs, 5, 1, quick)
 k_values = pick(k_values, [2, 3, 4, 5, 6], [2, 3, 4], quick)
 check_choice("dataset", dataset, DATASETS)
-for name, folder in {"data_root": data_root, "output_dir": output_dir}.items():
-    if folder is not None and not isinstance(folder, str):
-        raise ParameterError(f"parameter {name} must be None or a folder (a str), got {folder!r}")
+check_folder("data_root", data_root)
+check_folder("output_dir", output_dir)
 check_int("n_synthetic", n_synthetic, 100)
 check_int("pretrain_epochs", pretrain_epochs, 1)
 check_int("image_size", image_size, 32)

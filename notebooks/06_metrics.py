@@ -71,13 +71,12 @@ output_dir = None  # a folder to save the comparison tables into, or None
 # %%
 from IPython.display import display
 
-from fer_utils.runs.params import ParameterError, check_flag, check_int, pick, used_parameters
+from fer_utils.runs.params import check_flag, check_folder, check_int, pick, used_parameters
 
 check_flag("quick", quick)
 n_random_checks = pick(n_random_checks, 25, 3, quick)
-for name, folder in {"results_dir": results_dir, "output_dir": output_dir}.items():
-    if folder is not None and not isinstance(folder, str):
-        raise ParameterError(f"parameter {name} must be None or a folder (a str), got {folder!r}")
+check_folder("results_dir", results_dir)
+check_folder("output_dir", output_dir)
 check_int("n_random_checks", n_random_checks, 1)
 check_int("seed", seed, 0)
 display(used_parameters(results_dir=results_dir, n_random_checks=n_random_checks,

@@ -76,6 +76,7 @@ from fer_utils.runs.results import (
     file_suffix,
     resume_line,
     rows_matching,
+    settings_text,
     table_problem,
     update_results_table,
 )  # noqa: E402
@@ -120,25 +121,23 @@ LABEL_RULES = {
 
 def deviations_text(args: argparse.Namespace) -> str:
     """The settings that depart from the preset, e.g. ``"epochs=10"``, or ``"none"``."""
-    found = [f"{k}={getattr(args, k)}" for k in OVERRIDABLE if getattr(args, k) is not None]
-    return "; ".join(found) if found else "none"
+    found = [(k, getattr(args, k)) for k in OVERRIDABLE if getattr(args, k) is not None]
+    return settings_text(found)
 
 
 def setup_text(args: argparse.Namespace) -> str:
     """``--group-by`` and (for the synthetic faces) ``--n-synthetic`` where they differ
     from :data:`SETUP_DEFAULTS`, or ``"none"``."""
     used = {"group_by": True, "n_synthetic": args.dataset == "synthetic"}
-    found = [f"{name}={getattr(args, name)}" for name in sorted(used)
+    found = [(name, getattr(args, name)) for name in sorted(used)
              if used[name] and getattr(args, name) != SETUP_DEFAULTS[name]]
-    return "; ".join(found) if found else "none"
+    return settings_text(found)
 
 
 def identity(args: argparse.Namespace) -> dict[str, str]:
     """The key columns shared by every row of this command, except the model."""
     return {"dataset": args.dataset, "preset": args.preset_name,
             "deviations": deviations_text(args), "setup": setup_text(args)}
-
-
 
 
 def file_tag(args: argparse.Namespace) -> str:
@@ -157,12 +156,6 @@ def output_paths(args: argparse.Namespace) -> dict[str, Path]:
 # ---------------------------------------------------------------------------------------
 # Checks before anything is loaded or trained
 # ---------------------------------------------------------------------------------------
-
-
-
-
-
-
 
 
 def check_arguments(parser: argparse.ArgumentParser,
@@ -230,8 +223,6 @@ def check_arguments(parser: argparse.ArgumentParser,
 # ---------------------------------------------------------------------------------------
 
 
-
-
 def older_identity(path: Path, args: argparse.Namespace, epochs: int) -> dict[str, str]:
     """The ``deviations`` and ``setup`` to give the rows of an older detail file.
 
@@ -252,10 +243,6 @@ def older_identity(path: Path, args: argparse.Namespace, epochs: int) -> dict[st
     if args.dataset == "synthetic" and set(sizes) <= set(table.columns):
         odd = odd or bool((table[sizes].sum(axis=1) != args.n_synthetic).any())
     return {"deviations": "unknown", "setup": "unknown"} if odd else own
-
-
-
-
 
 
 def aggregate(runs: pd.DataFrame, args: argparse.Namespace, model: str, config: TrainConfig,

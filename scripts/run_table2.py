@@ -83,6 +83,7 @@ from fer_utils.runs.results import (
     file_suffix,
     resume_line,
     rows_matching,
+    settings_text,
     table_problem,
     update_results_table,
 )
@@ -136,9 +137,9 @@ def protocol_name(args: argparse.Namespace) -> str:
 
 def deviations_text(args: argparse.Namespace) -> str:
     """The settings that depart from the preset, e.g. ``"image_size=64; lr=0.01"``."""
-    found = [f"{name}={getattr(args, name)}" for name in DEVIATIONS
+    found = [(name, getattr(args, name)) for name in DEVIATIONS
              if getattr(args, name) is not None]
-    return "; ".join(found) if found else "none"
+    return settings_text(found)
 
 
 def setup_text(args: argparse.Namespace) -> str:
@@ -153,17 +154,15 @@ def setup_text(args: argparse.Namespace) -> str:
         "n_synthetic": args.dataset == "synthetic",
         "split_seed": args.protocol != "official" or args.dataset == "synthetic",
     }
-    found = [f"{name}={getattr(args, name)}" for name in sorted(used)
+    found = [(name, getattr(args, name)) for name in sorted(used)
              if used[name] and getattr(args, name) != SETUP_DEFAULTS[name]]
-    return "; ".join(found) if found else "none"
+    return settings_text(found)
 
 
 def identity(args: argparse.Namespace) -> dict[str, str]:
     """The key columns shared by every row of this command, except the method."""
     return {"dataset": args.dataset, "protocol": protocol_name(args),
             "deviations": deviations_text(args), "setup": setup_text(args)}
-
-
 
 
 def file_stem(args: argparse.Namespace) -> str:
@@ -188,12 +187,6 @@ def output_paths(args: argparse.Namespace) -> dict[str, Path]:
 # ---------------------------------------------------------------------------------------
 # Checks before anything is loaded or trained
 # ---------------------------------------------------------------------------------------
-
-
-
-
-
-
 
 
 def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> TrainConfig:
@@ -266,8 +259,6 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -
 # ---------------------------------------------------------------------------------------
 
 
-
-
 def run_method(args: argparse.Namespace, method: str, dataset: FERDataset,
                base: TrainConfig) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One method under the chosen protocol: its per-run rows and their histories."""
@@ -306,8 +297,6 @@ def run_method(args: argparse.Namespace, method: str, dataset: FERDataset,
     return pd.DataFrame(rows), pd.concat(histories, ignore_index=True)
 
 
-
-
 def older_setup(path: Path, args: argparse.Namespace) -> str:
     """The ``setup`` to give the rows of an older detail file at ``path`` (see
     :func:`adopt_older_rows`): this command's, unless the rows show another.
@@ -324,8 +313,6 @@ def older_setup(path: Path, args: argparse.Namespace) -> str:
         if (table[sizes].sum(axis=1) != args.n_synthetic).any():
             return "unknown"
     return setup_text(args)
-
-
 
 
 def aggregate(runs: pd.DataFrame, args: argparse.Namespace, method: str,

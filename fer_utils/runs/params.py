@@ -112,7 +112,7 @@ def check_seeds(name: str, value: Any) -> None:
 def check_folder(name: str, value: Any) -> None:
     """Refuse anything but ``None`` or a folder path given as a str.
 
-    Introduced in notebook 04.
+    Introduced in notebook 01.
     """
     if value is not None and not isinstance(value, str):
         raise ParameterError(f"parameter {name} must be None or a folder (a str), got {value!r}")

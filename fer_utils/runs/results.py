@@ -155,6 +155,15 @@ def rows_matching(table: pd.DataFrame, values: dict[str, object]) -> pd.DataFram
     return table[mask]
 
 
+def settings_text(settings: list[tuple[str, object]]) -> str:
+    """``"lr=0.01; epochs=5"`` for ``[("lr", 0.01), ("epochs", 5)]``; ``"none"`` for none.
+
+    The ``deviations`` and ``setup`` columns of the results tables; :func:`file_suffix`
+    turns the text into a file-name part.
+    """
+    return "; ".join(f"{name}={value}" for name, value in settings) if settings else "none"
+
+
 def file_suffix(text: str) -> str:
     """``"_lr0.01_epochs5"`` for ``"lr=0.01; epochs=5"``; ``""`` for ``"none"`` (file names)."""
     return "" if text == "none" else "_" + text.replace("; ", "_").replace("=", "")

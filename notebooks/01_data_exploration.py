@@ -95,8 +95,8 @@ from fer_utils.runs.params import (
     check_int,
     check_number,
     pick,
-    used_parameters,
 )
+from fer_utils.runs.record import RunRecord
 
 check_flag("quick", quick)
 n_synthetic = pick(n_synthetic, 4000, 400, quick)
@@ -112,12 +112,13 @@ check_choice("synthetic_imbalance", synthetic_imbalance, ("uniform", "ferplus", 
 check_number("synthetic_difficulty", synthetic_difficulty, 0.0, 1.0)
 check_number("multilabel_threshold", multilabel_threshold, 0.01, 1.0)
 check_int("seed", seed, 0)
-display(used_parameters(
+record = RunRecord("01_data_exploration", dict(
     dataset=dataset, data_root=data_root, loader_options=loader_options,
     n_synthetic=n_synthetic, synthetic_image_size=synthetic_image_size,
     synthetic_imbalance=synthetic_imbalance, synthetic_difficulty=synthetic_difficulty,
     multilabel_threshold=multilabel_threshold, quick=quick, seed=seed, output_dir=output_dir,
 ))
+display(record.parameters_table())
 
 # %%
 from pathlib import Path
@@ -133,6 +134,7 @@ from fer_utils.data.synthetic import EXPRESSION_FEATURES, prototype_matrix, rend
 from fer_utils.metrics import entropy
 from fer_utils.mixfeature.wheel import distance_matrix
 from fer_utils.published import REAL_COUNTS, TABLE1_SHARES
+from fer_utils.training.data import data_fingerprint
 from fer_utils.viz.common import save_figure
 from fer_utils.viz.data import (
     class_bars,
@@ -156,6 +158,10 @@ else:
     options = dict(loader_options)
 ds = load_dataset(dataset, root=data_root, **options)
 print(ds.summary())
+# for the result file: what was loaded, and the numbers the sections below compute
+record.add_config(loader_options=options, classes=list(ds.classes),
+                  data_fingerprint=data_fingerprint(ds))
+numbers = {"images": len(ds), "classes": ds.num_classes}
 
 # %% [markdown]
 # ## 1. Class balance
@@ -324,6 +330,8 @@ if dataset == "synthetic":
     verdict += (f" This notebook's faces were generated with "
                 f"`secondary=\"{ds.info.get('secondary', 'wheel')}\"`.")
 display(Markdown(verdict))
+numbers["runner_up_neighbour_pct_wheel"] = wheel_row.get(col)
+numbers["runner_up_neighbour_pct_random"] = random_row.get(col)
 
 # %% [markdown]
 # ## 3. How ambiguous are the labels?
@@ -351,6 +359,9 @@ else:
     agrees = (ds.distributions.argmax(dim=1) == ds.labels).float().mean().item()
     print(f"the single label equals the distribution's top emotion for {agrees:.1%} "
           "of images")
+    numbers.update(share_top_below_half=np.mean(top < 0.5),
+                   mean_entropy=entropy(ds.distributions).mean().item(),
+                   share_label_is_top=agrees)
 
 # %% [markdown]
 # ## 4. Which emotions appear together?
@@ -392,6 +403,7 @@ else:
             candidates.sum(1), 1)
         chance = 100 * (others.sum(1) * chance_per_image).sum() / n_others
         how = "more" if observed > chance else "not more"
+        numbers.update(cooccurring_neighbour_pct=observed, cooccurring_neighbour_chance_pct=chance)
         print(f"{n_others} times an image carries an emotion besides its label; "
               f"{observed:.1f}% of these are wheel neighbours of the label (Plutchik "
               f"distance <= 1), against {chance:.1f}% if that emotion were any other "
@@ -427,9 +439,11 @@ if ds.dropped:
     display(dropped)
 else:
     print(f"{dataset}: nothing was dropped ({len(ds)} samples kept).")
+numbers["dropped"] = sum(ds.dropped.values()) if ds.dropped else 0
 if ds.split is not None:
-    display(pd.Series(ds.split).value_counts().rename("images").rename_axis("split")
-            .to_frame().T)
+    per_split = pd.Series(ds.split).value_counts().rename("images").rename_axis("split")
+    display(per_split.to_frame().T)
+    numbers.update({f"images_{name}": n for name, n in per_split.items()})
 
 # %% [markdown]
 # **Identical images.** The loaders hash every decoded image. In JAFFE and CK+ a
@@ -463,3 +477,20 @@ else:
 #   looks good on them.
 #
 # Next in the series: **02 · the emotion wheel**, which decides how MixFeature mixes.
+
+# %% [markdown]
+# ## The result file
+#
+# With `output_dir` set, the last cell writes `output_dir/result.json`: the parameters as
+# this run resolved them, the loader options and a fingerprint of the data, and one row
+# of numbers: the image and class counts, the images per split and the images dropped,
+# and, where the dataset has what they need, the label statistics of sections 2-4. A
+# parameter sweep gathers these files into one table; `fer_utils.runs.record.read_result`
+# reads one. The file is written last, and in one step, so a run that stopped early
+# leaves none.
+
+# %%
+record.add_metrics(seed=seed, **numbers)
+written = record.write(output_dir)
+if written:
+    print(f"result file: {written}")

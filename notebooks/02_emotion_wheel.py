@@ -68,13 +68,8 @@ from IPython.display import display
 
 from fer_utils.data import DATASETS
 from fer_utils.mixfeature.wheel import LAYOUTS
-from fer_utils.runs.params import (
-    check_choice,
-    check_flag,
-    check_folder,
-    check_int,
-    used_parameters,
-)
+from fer_utils.runs.params import check_choice, check_flag, check_folder, check_int
+from fer_utils.runs.record import RunRecord
 
 check_choice("dataset", dataset, DATASETS)
 check_choice("layout", layout, LAYOUTS)
@@ -82,8 +77,9 @@ check_folder("data_root", data_root)
 check_folder("output_dir", output_dir)
 check_flag("quick", quick)
 check_int("seed", seed, 0)
-display(used_parameters(dataset=dataset, data_root=data_root, layout=layout, quick=quick,
-                        seed=seed, output_dir=output_dir))
+record = RunRecord("02_emotion_wheel", dict(dataset=dataset, data_root=data_root, layout=layout,
+                                           quick=quick, seed=seed, output_dir=output_dir))
+display(record.parameters_table())
 
 # %%
 from pathlib import Path
@@ -110,6 +106,7 @@ if dataset == "synthetic":
 else:
     classes = load_dataset(dataset, root=data_root).classes
 print(f"{len(classes)} classes: {', '.join(classes)}")
+record.add_config(classes=list(classes))  # for the result file
 if output_dir:
     Path(output_dir).mkdir(parents=True, exist_ok=True)
 
@@ -216,6 +213,11 @@ weights_table.pivot(index=["group", "primary"], columns="layout", values="weight
 ambiguity = ambiguity_table()
 if output_dir:
     ambiguity.to_csv(f"{output_dir}/ambiguity.csv")
+for reading, row in ambiguity.iterrows():  # the result file: one row per reading
+    record.add_metrics(name=reading, d_anger_sadness=row["d(anger, sadness)"],
+                       d_anger_happiness=row["d(anger, happiness)"],
+                       a_sadness=row["a(sadness)"], a_happiness=row["a(happiness)"],
+                       anger_nearer_sadness=int(row["anger nearer sadness"]))
 ambiguity
 
 # %% [markdown]
@@ -235,8 +237,14 @@ if {"anger", "sadness", "happiness"} <= set(classes):
 custom = distance_matrix(classes, custom.numpy())  # validated like any user matrix
 group = torch.tensor([classes.index(c) for c in ("anger", "sadness", "happiness")
                       if c in classes])
-print("weights of (anger, sadness, happiness) with primary anger:",
-      mixing_weights(custom[group, classes.index("anger")]).numpy().round(3))
+custom_weights = mixing_weights(custom[group, classes.index("anger")]).numpy()
+print("weights of (anger, sadness, happiness) with primary anger:", custom_weights.round(3))
+if len(group) == 3:  # the result file: the same row as the readings above
+    record.add_metrics(name="your own wheel: anger next to sadness",
+                       d_anger_sadness=float(custom[a, s]),
+                       d_anger_happiness=float(custom[a, h]),
+                       a_sadness=custom_weights[1], a_happiness=custom_weights[2],
+                       anger_nearer_sadness=int(custom[a, s] < custom[a, h]))
 try:
     distance_matrix(classes, np.ones((len(classes), len(classes))))
 except ValueError as err:
@@ -253,3 +261,19 @@ except ValueError as err:
 #
 # Next in the series: **03 · MixFeature synthesis**, which uses these weights to build
 # new training samples.
+
+# %% [markdown]
+# ## The result file
+#
+# With `output_dir` set, the last cell writes `output_dir/result.json`: the parameters of
+# this run, the classes used, and one row per reading of the ambiguity table of section 4
+# (plus the wheel of section 5): the two distances from anger, the weights sadness and
+# happiness receive, and whether anger ends up nearer sadness (1) or not (0). A parameter
+# sweep gathers these files into one table; `fer_utils.runs.record.read_result` reads
+# one. The file is written last, and in one step, so a run that stopped early leaves
+# none.
+
+# %%
+written = record.write(output_dir)
+if written:
+    print(f"result file: {written}")

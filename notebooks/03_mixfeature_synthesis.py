@@ -87,8 +87,8 @@ from fer_utils.runs.params import (
     check_folder,
     check_int,
     pick,
-    used_parameters,
 )
+from fer_utils.runs.record import RunRecord
 
 check_flag("quick", quick)
 n_synthetic = pick(n_synthetic, 1500, 300, quick)
@@ -110,11 +110,12 @@ for i, kk in enumerate(k_values):
 if list(k_values) != sorted(set(k_values)):
     raise ParameterError(f"parameter k_values must list increasing group sizes, got {k_values!r}")
 check_int("seed", seed, 0)
-display(used_parameters(
+record = RunRecord("03_mixfeature_synthesis", dict(
     dataset=dataset, data_root=data_root, n_synthetic=n_synthetic,
     pretrain_epochs=pretrain_epochs, image_size=image_size, batch_p=batch_p, k=k,
     layout=layout, k_values=k_values, quick=quick, seed=seed, output_dir=output_dir,
 ))
+display(record.parameters_table())
 
 # %%
 from pathlib import Path
@@ -133,6 +134,7 @@ from fer_utils.mixfeature.loss import kl_from_logits, mixfeature_loss
 from fer_utils.mixfeature.presets import PRESETS, preset
 from fer_utils.mixfeature.synthesis import synthesize
 from fer_utils.mixfeature.wheel import distance_matrix
+from fer_utils.training.data import data_fingerprint
 from fer_utils.training.loop import train
 from fer_utils.viz.common import save_figure
 
@@ -164,6 +166,13 @@ config = preset(base, epochs=pretrain_epochs, image_size=image_size, seed=seed,
 display(config.describe())
 result = train(config, train_set, val_set)
 model = result.model.eval()
+record.add_config(preset=base, train_config=config.to_dict(), classes=list(ds.classes),
+                  images={name: len(part) for name, part in parts.items()},
+                  data_fingerprint=data_fingerprint(train_set, val_set))
+backbone = result.summary()  # the result file: the backbone's selected epoch
+record.add_metrics(seed=seed, part="backbone", val_accuracy=backbone.get("val_accuracy"),
+                   best_epoch=backbone["best_epoch"], epochs_trained=backbone["epochs"],
+                   train_seconds=backbone["duration_s"])
 result.history[["epoch", "train_ce", "val_ce", "val_accuracy"]].round(3)
 
 # %% [markdown]
@@ -219,6 +228,8 @@ display(groups_table)
 n_groups = len(groups_table)
 n_primary_top = int(groups_table["primary alone on top of t"].sum())
 n_one_hot = int((groups_table["entropy β"] == 0).sum())
+record.add_metrics(seed=seed, part="example batch", groups=n_groups,
+                   primary_alone_on_top=n_primary_top, one_hot_targets=n_one_hot)
 display(Markdown(
     f"In {n_primary_top} of these {n_groups} groups the primary emotion alone has the "
     f"largest target weight, in {n_groups - n_primary_top} it does not; {n_one_hot} of "
@@ -304,6 +315,9 @@ loss_table = pd.Series({
     f"L = {lam} · L_CE + {1 - lam} · L_KL": loss_parts["loss"],
     "plain mean KL, mean_i KL_i (not in the loss)": float(kl.mean()),
 }, name="value").round(4)
+record.add_metrics(seed=seed, part="example batch loss", loss_ce=loss_parts["ce"],
+                   loss_kl_weighted=loss_parts["kl"], loss=loss_parts["loss"],
+                   mean_kl=float(kl.mean()))
 loss_table.to_frame()
 
 # %% [markdown]
@@ -347,6 +361,13 @@ k_table = pd.DataFrame(summary).round(3)
 if output_dir:
     k_table.to_csv(Path(output_dir) / "k_effect.csv", index=False)
 display(k_table)
+for row in summary:  # the result file: one row per layout and K (unrounded)
+    record.add_metrics(
+        seed=seed, wheel=row["layout"], group_size=row["K"], batches=n_batches,
+        samples_per_batch=row["m per batch"], mean_entropy=row["mean entropy β"],
+        share_one_hot=row["share one-hot"], mean_top_probability=row["mean top probability"],
+        share_primary_alone_on_top=row["share primary alone on top of t"],
+    )
 
 by_layout = {name: part.set_index("K") for name, part in k_table.groupby("layout")}
 rises = all(part["mean entropy β"].is_monotonic_increasing for part in by_layout.values())
@@ -413,3 +434,20 @@ display(Markdown(
 # - K trades the number of synthesized samples against how mixed they are.
 #
 # Next in the series: **04 · training**, baseline versus MixFeature.
+
+# %% [markdown]
+# ## The result file
+#
+# With `output_dir` set, the last cell writes `output_dir/result.json`: the parameters as
+# this run resolved them, the backbone's training config and a fingerprint of its data,
+# and the numbers: the backbone's selected epoch, the example batch of sections 2-3 (its
+# groups and its loss), and one row per wheel layout and group size K from section 4
+# (the targets' mean entropy, share one-hot, mean top probability and how often the
+# primary emotion alone is on top). A parameter sweep gathers these files into one table;
+# `fer_utils.runs.record.read_result` reads one. The file is written last, and in one
+# step, so a run that stopped early leaves none.
+
+# %%
+written = record.write(output_dir)
+if written:
+    print(f"result file: {written}")

@@ -77,8 +77,8 @@ if "google.colab" in sys.modules:
 dataset = "synthetic"  # "synthetic", "jaffe", "ckplus", "ferplus" or "rafml"
 data_root = None  # None: $FER_DATA_DIR/<dataset> if set, else data/<dataset>
 n_synthetic = None  # synthetic images to generate; None: 3000, or 400 in quick mode
-epochs = 12  # None: the preset's (paper's) number of epochs; quick mode turns 12 into 2
-image_size = None  # None: the preset's input size (JAFFE and CK+ 256, FER+ 48)
+epochs = None  # None: 12, or 2 in quick mode; "preset": the preset's (paper's) number of epochs
+image_size = "preset"  # "preset": the preset's input size (JAFFE and CK+ 256, FER+ 48); or pixels
 mix_k = 3  # MixFeature group size K
 mix_lambda = 0.5  # weight of the cross-entropy term (the paper does not give it)
 wheel_layout = "plutchik"  # "plutchik", "ring" or "uniform"
@@ -86,20 +86,21 @@ seeds = None  # one run per seed and method; None: [0, 1, 2], or [0] in quick mo
 checkpoint_dir = None  # a folder for per-epoch checkpoints (a killed run resumes)
 run_protocols = True  # section 6: run both JAFFE protocols on this dataset
 protocol_folds = None  # section 6: subject-grouped cross-validation folds (paper: 10); None: 5, or 2 in quick mode
-protocol_epochs = 5  # section 6: epochs per run; None: the same epochs as above; quick mode turns 5 into 1
+protocol_epochs = None  # section 6: epochs per run; None: 5, or 1 in quick mode; "same": the epochs above
 protocol_seeds = [0]  # section 6: training seeds (each one trains every fold again)
-protocol_max_images = 600  # section 6: a seeded sample of this many images; None: all; quick mode turns 600 into 120
+protocol_max_images = None  # section 6: a seeded sample of this many images; None: 600, or 120 in quick mode; "all": every image
 quick = False  # True: a small, fast setting (used by the tests)
-seed = 0  # seeds the data split
+data_seed = 0  # seeds the data: the synthetic faces, the split, section 6's sample and folds
 output_dir = None  # a folder to save figures and tables into, or None
 
 # %% [markdown]
 # The next cell checks the parameters, fills in those left at `None` (their defaults
-# depend on `quick`; a value you pass yourself is kept) and records the values this run
-# uses. Three parameters already use `None` for something else (the preset's epochs, the
-# same epochs in section 6, all images), so quick mode shrinks them only while they hold
-# their full default (`epochs = 12`, `protocol_epochs = 5`, `protocol_max_images = 600`);
-# any other value, `None` included, is kept. Seeds are integers >= 0, listed once each.
+# depend on `quick`; a value you pass yourself is kept, even one equal to a full default)
+# and records the values this run uses. Some parameters also take a word instead of a
+# number: `"preset"` for the preset's value (`epochs`, `image_size`), `"same"` for the
+# epochs above (`protocol_epochs`) and `"all"` for every image (`protocol_max_images`).
+# `data_seed` seeds the data, `seeds` the training runs (one per seed); seeds are
+# integers >= 0, listed once each.
 
 # %%
 from IPython.display import display
@@ -111,49 +112,47 @@ from fer_utils.runs.params import (
     check_flag,
     check_folder,
     check_int,
+    check_int_or,
     check_number,
     check_seeds,
     pick,
-    shrink_in_quick,
-    used_parameters,
 )
+from fer_utils.runs.record import RunRecord
 
 check_flag("quick", quick)
 n_synthetic = pick(n_synthetic, 3000, 400, quick)
+epochs = pick(epochs, 12, 2, quick)
 seeds = pick(seeds, [0, 1, 2], [0], quick)
 protocol_folds = pick(protocol_folds, 5, 2, quick)
-epochs = shrink_in_quick(epochs, 12, 2, quick)
-protocol_epochs = shrink_in_quick(protocol_epochs, 5, 1, quick)
-protocol_max_images = shrink_in_quick(protocol_max_images, 600, 120, quick)
+protocol_epochs = pick(protocol_epochs, 5, 1, quick)
+protocol_max_images = pick(protocol_max_images, 600, 120, quick)
 check_choice("dataset", dataset, DATASETS)
 check_folder("data_root", data_root)
 check_folder("checkpoint_dir", checkpoint_dir)
 check_folder("output_dir", output_dir)
 check_int("n_synthetic", n_synthetic, 100)
-if epochs is not None:
-    check_int("epochs", epochs, 1)
-if image_size is not None:
-    check_int("image_size", image_size, 32)
+check_int_or("epochs", epochs, 1, "preset")
+check_int_or("image_size", image_size, 32, "preset")
 check_int("mix_k", mix_k, 2)
 check_number("mix_lambda", mix_lambda, 0.0, 1.0)
 check_choice("wheel_layout", wheel_layout, LAYOUTS)
 check_seeds("seeds", seeds)
 check_flag("run_protocols", run_protocols)
 check_int("protocol_folds", protocol_folds, 2)
-if protocol_epochs is not None:
-    check_int("protocol_epochs", protocol_epochs, 1)
+check_int_or("protocol_epochs", protocol_epochs, 1, "same")
 check_seeds("protocol_seeds", protocol_seeds)
-if protocol_max_images is not None:
-    check_int("protocol_max_images", protocol_max_images, 100)  # a 45-image test split and more
-check_int("seed", seed, 0)
-display(used_parameters(
+# at least a 45-image test split and more
+check_int_or("protocol_max_images", protocol_max_images, 100, "all")
+check_int("data_seed", data_seed, 0)
+record = RunRecord("04_training", dict(
     dataset=dataset, data_root=data_root, n_synthetic=n_synthetic, epochs=epochs,
     image_size=image_size, mix_k=mix_k, mix_lambda=mix_lambda, wheel_layout=wheel_layout,
     seeds=seeds, checkpoint_dir=checkpoint_dir, run_protocols=run_protocols,
     protocol_folds=protocol_folds, protocol_epochs=protocol_epochs,
     protocol_seeds=protocol_seeds, protocol_max_images=protocol_max_images, quick=quick,
-    seed=seed, output_dir=output_dir,
+    data_seed=data_seed, output_dir=output_dir,
 ))
+display(record.parameters_table())
 
 # %%
 from pathlib import Path
@@ -167,6 +166,9 @@ from fer_utils.data.splits import dataset_parts
 from fer_utils.metrics import entropy, kl_divergence, mean_and_std, mean_std
 from fer_utils.mixfeature.presets import PRESETS, preset
 from fer_utils.published import TABLE2_ACCURACY
+from fer_utils.runs.record import config_deviations
+from fer_utils.runs.results import settings_text
+from fer_utils.training.data import data_fingerprint
 from fer_utils.training.loop import train
 from fer_utils.training.runtime import resolve_device
 from fer_utils.viz.common import save_figure
@@ -175,21 +177,30 @@ from fer_utils.viz.results import confusion_pair, per_class_bars, per_class_tabl
 if output_dir:
     Path(output_dir).mkdir(parents=True, exist_ok=True)
 
-options = {"n": n_synthetic, "seed": seed} if dataset == "synthetic" else {}
+options = {"n": n_synthetic, "seed": data_seed} if dataset == "synthetic" else {}
 ds = load_dataset(dataset, root=data_root, **options)
 # the dataset's own split where it has one, else a seeded one grouped by subject
-parts = dataset_parts(ds, (0.7, 0.15, 0.15), seed=seed)
+parts = dataset_parts(ds, (0.7, 0.15, 0.15), seed=data_seed)
 print(ds.summary())
 print({name: len(part) for name, part in parts.items()})
 
 overrides = {"mix_k": mix_k, "mix_lambda": mix_lambda, "wheel_layout": wheel_layout,
              "checkpoint_dir": checkpoint_dir}
-if epochs is not None:
+if epochs != "preset":
     overrides["epochs"] = epochs
-if image_size is not None:
+if image_size != "preset":
     overrides["image_size"] = image_size
-base = preset(dataset if dataset in PRESETS else "synthetic", **overrides)
+preset_name = dataset if dataset in PRESETS else "synthetic"
+base = preset(preset_name, **overrides)
 print(f"device: {resolve_device(base.runtime.device)}")
+# for the result file: the preset, where this run departs from it, and the data used
+record.add_config(
+    preset=preset_name,
+    deviations=settings_text(config_deviations(base, PRESETS[preset_name])),
+    train_config=base.to_dict(), classes=list(ds.classes),
+    images={name: len(part) for name, part in parts.items()},
+    data_fingerprint=data_fingerprint(parts["train"], parts["val"], parts["test"]),
+)
 # The MixFeature run's settings; the baseline run differs only in `method` (and does not
 # use the mixfeature group).
 display(base.replace(method="mixfeature").describe())
@@ -210,6 +221,14 @@ for method in ("baseline", "mixfeature"):
                                    run_name=f"{dataset}_{method}_seed{s}_{config.key()}")
 rows = [{"method": m, "seed": s, **r.summary()} for (m, s), r in results.items()]
 runs = pd.DataFrame(rows)
+for row in rows:  # the result file: one row per method and seed
+    record.add_metrics(
+        seed=row["seed"], method=row["method"], test_accuracy=row["test_accuracy"],
+        test_mean_class_accuracy=row["test_mean_class_accuracy"], test_ce=row["test_ce"],
+        test_kl=row["test_kl"], val_accuracy=row.get("val_accuracy"),
+        best_epoch=row["best_epoch"], epochs_trained=row["epochs"],
+        train_seconds=row["duration_s"],
+    )
 if output_dir:
     runs.to_csv(Path(output_dir) / "runs.csv", index=False)
 runs.round(4)
@@ -446,22 +465,23 @@ from fer_utils.protocols import holdout_protocol, kfold_protocol
 protocol_results = {}
 if run_protocols:
     p_data = ds
-    if protocol_max_images is not None and protocol_max_images < len(ds):
-        rng = np.random.default_rng(seed)
+    if protocol_max_images != "all" and protocol_max_images < len(ds):
+        rng = np.random.default_rng(data_seed)
         p_data = ds.subset(np.sort(rng.choice(len(ds), protocol_max_images, replace=False)))
     p_base = base.replace(progress=False, checkpoint_dir=None)
-    if protocol_epochs is not None:
+    if protocol_epochs != "same":
         p_base = p_base.replace(epochs=protocol_epochs)
     print(f"{len(p_data)} images, {p_base.optim.epochs} epochs, seeds {protocol_seeds}")
     for method in ("baseline", "mixfeature"):
         config = p_base.replace(method=method)
         protocol_results[method, "kfold"] = [
-            kfold_protocol(config.replace(seed=s), p_data, n_folds=protocol_folds, seed=seed)
+            kfold_protocol(config.replace(seed=s), p_data, n_folds=protocol_folds,
+                           seed=data_seed)
             for s in protocol_seeds
         ]
         for group_by in ("subject_expression", "sample"):
             protocol_results[method, f"holdout45_{group_by}"] = [holdout_protocol(
-                config, p_data, test_size=45, seed=seed, group_by=group_by,
+                config, p_data, test_size=45, seed=data_seed, group_by=group_by,
                 train_seeds=protocol_seeds,
             )]
 
@@ -479,6 +499,18 @@ if run_protocols:
                 "mean class accuracy %": mean_std(t["test_mean_class_accuracy"], scale=100),
                 "paper accuracy %": TABLE2_ACCURACY.get(dataset, {}).get(method, np.nan),
             })
+            # the result file: one row per protocol, method and training seed (k-fold: the
+            # mean over the folds)
+            per_seed = (zip(protocol_seeds, (r.table for r in protocol_results[method, protocol]),
+                            strict=True)
+                        if protocol == "kfold" else t.groupby("train_seed"))
+            for s, part in per_seed:
+                record.add_metrics(
+                    seed=s, protocol=protocol, method=method, runs=len(part),
+                    test_accuracy=part["test_accuracy"].mean(),
+                    test_mean_class_accuracy=part["test_mean_class_accuracy"].mean(),
+                    n_test=part["n_test"].mean(),
+                )
     protocol_table = pd.DataFrame(rows).set_index(["protocol", "method"])
     if output_dir:
         protocol_table.to_csv(Path(output_dir) / "protocols.csv")
@@ -607,3 +639,18 @@ for name in paper_protocol:
 # - For JAFFE the 45-image hold-out that the published numbers point to is reported beside
 #   the subject-grouped cross-validation, under both groupings (section 6), so that each
 #   number says which protocol it comes from.
+
+# %% [markdown]
+# ## The result file
+#
+# With `output_dir` set, the last cell writes `output_dir/result.json`: the parameters as
+# this run resolved them, the preset with its deviations and the data used, and the
+# numbers as one row per method and training seed (section 1) and per protocol, method
+# and training seed (section 6). A parameter sweep gathers these files into one table;
+# `fer_utils.runs.record.read_result` reads one. The file is written last, and in one
+# step, so a run that stopped early leaves none.
+
+# %%
+written = record.write(output_dir)
+if written:
+    print(f"result file: {written}")

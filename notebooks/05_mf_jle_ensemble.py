@@ -69,7 +69,7 @@ if "google.colab" in sys.modules:
 #   from the CPU preset are **not** a replication of the paper's setting.
 # * This notebook's defaults shrink the run further, to a few minutes on one CPU thread
 #   (section 2 says what they are and why); set `epochs`, `batch_size`, `image_size` and
-#   `augment` to `None` to train with the preset's own values.
+#   `augment` to `"preset"` to train with the preset's own values.
 #
 # This notebook introduces `fer_utils.mfjle.model.MFJLE`, `fer_utils.mfjle.labels`,
 # `fer_utils.mfjle.landmarks`, `fer_utils.mfjle.crops` and the multi-label path of
@@ -80,25 +80,25 @@ dataset = "synthetic"  # "synthetic", "jaffe" or "rafml"
 data_root = None  # None: $FER_DATA_DIR/<dataset> if set, else data/<dataset>
 n_synthetic = None  # synthetic images to generate; None: 400, or 80 in quick mode
 preset_name = "auto"  # "auto" (paper on a GPU, cpu otherwise), "paper" or "cpu"
-epochs = 6  # None: the preset's number of epochs (cpu 30, paper 218); quick mode turns 6 into 1
-batch_size = 16  # None: the preset's batch size (cpu 32, paper 128)
-image_size = 48  # None: the preset's global input size (cpu 64, paper 224); synthetic faces are 48; quick mode turns 48 into 32
-augment = "none"  # None: the preset's ("basic": flips and shifts; paper B describes none)
+epochs = None  # None: 6, or 1 in quick mode; "preset": the preset's number of epochs (cpu 30, paper 218)
+batch_size = 16  # "preset": the preset's batch size (cpu 32, paper 128)
+image_size = None  # None: 48 (the synthetic faces' size), or 32 in quick mode; "preset": the preset's global input size (cpu 64, paper 224)
+augment = "none"  # a policy of fer_utils.augment, or "preset": the preset's ("basic": flips and shifts; paper B describes none)
 local_weight = 0.01  # lambda_i, the same for all five local modules (paper B: 0.01)
 crop_fraction = 0.25  # crop side as a fraction of the face width (replication notes D9)
 multilabel_loss = "bce"  # "bce" (paper B) or "ce" (its multi-class ablation)
 seeds = [0]  # one 60/20/20 split and training run per seed
 checkpoint_dir = None  # a folder for per-epoch checkpoints (a killed run resumes)
 quick = False  # True: a small, fast setting (used by the tests)
-seed = 0  # seeds the synthetic data
+data_seed = 0  # seeds the synthetic faces (the splits and training runs follow `seeds`)
 output_dir = None  # a folder to save figures and tables into, or None
 
 # %% [markdown]
-# The next cell checks the parameters, fills in `n_synthetic` if left at `None` (its
-# default depends on `quick`; a value you pass yourself is kept) and records the values
-# this run uses. `epochs` and `image_size` already use `None` for the preset's value, so
-# quick mode shrinks them only while they hold their full default (`epochs = 6`,
-# `image_size = 48`); any other value, `None` included, is kept. Seeds are integers >= 0,
+# The next cell checks the parameters, fills in those left at `None` (their defaults
+# depend on `quick`; a value you pass yourself is kept, even one equal to a full
+# default) and records the values this run uses. `epochs`, `batch_size`, `image_size` and
+# `augment` also take `"preset"`: the preset's own value. `data_seed` seeds the synthetic
+# faces, `seeds` the splits and training runs (one per seed); seeds are integers >= 0,
 # listed once each.
 
 # %%
@@ -114,44 +114,42 @@ from fer_utils.runs.params import (
     check_flag,
     check_folder,
     check_int,
+    check_int_or,
     check_number,
     check_seeds,
     pick,
-    shrink_in_quick,
-    used_parameters,
 )
+from fer_utils.runs.record import RunRecord
 
 check_flag("quick", quick)
 n_synthetic = pick(n_synthetic, 400, 80, quick)
-epochs = shrink_in_quick(epochs, 6, 1, quick)
-image_size = shrink_in_quick(image_size, 48, 32, quick)
+epochs = pick(epochs, 6, 1, quick)
+image_size = pick(image_size, 48, 32, quick)
 check_choice("dataset", dataset, ("synthetic", "jaffe", "rafml"))
 check_folder("data_root", data_root)
 check_folder("checkpoint_dir", checkpoint_dir)
 check_folder("output_dir", output_dir)
 check_int("n_synthetic", n_synthetic, 80)
 check_choice("preset_name", preset_name, ("auto", "paper", "cpu"))
-if epochs is not None:
-    check_int("epochs", epochs, 1)
-if batch_size is not None:
-    check_int("batch_size", batch_size, 2)
-if image_size is not None:
-    check_int("image_size", image_size, 32)
-if augment is not None:
-    check_choice("augment", augment, tuple(POLICIES))
+check_int_or("epochs", epochs, 1, "preset")
+check_int_or("batch_size", batch_size, 2, "preset")
+check_int_or("image_size", image_size, 32, "preset")
+check_choice("augment", augment, ("preset", *POLICIES))
 check_number("local_weight", local_weight, 0.0, math.inf)
 check_number("crop_fraction", crop_fraction, 0.0, 1.0)
 if crop_fraction == 0:
     raise ParameterError("parameter crop_fraction must be above 0, got 0")
 check_choice("multilabel_loss", multilabel_loss, MULTILABEL_LOSSES)
 check_seeds("seeds", seeds)
-check_int("seed", seed, 0)
-display(used_parameters(
+check_int("data_seed", data_seed, 0)
+record = RunRecord("05_mf_jle_ensemble", dict(
     dataset=dataset, data_root=data_root, n_synthetic=n_synthetic, preset_name=preset_name,
     epochs=epochs, batch_size=batch_size, image_size=image_size, augment=augment,
     local_weight=local_weight, crop_fraction=crop_fraction, multilabel_loss=multilabel_loss,
-    seeds=seeds, checkpoint_dir=checkpoint_dir, quick=quick, seed=seed, output_dir=output_dir,
+    seeds=seeds, checkpoint_dir=checkpoint_dir, quick=quick, data_seed=data_seed,
+    output_dir=output_dir,
 ))
+display(record.parameters_table())
 
 # %%
 from dataclasses import replace
@@ -167,10 +165,13 @@ from fer_utils.metrics import MULTILABEL_METRICS, mean_and_std, mean_std, multil
 from fer_utils.mfjle.crops import local_crops
 from fer_utils.mfjle.labels import multilabel_view
 from fer_utils.mfjle.landmarks import dataset_landmarks
-from fer_utils.mfjle.presets import mfjle_preset
+from fer_utils.mfjle.presets import MFJLE_PRESETS, mfjle_preset
 from fer_utils.protocols import random_split_indices, random_split_protocol
 from fer_utils.provenance import REPO_ROOT
 from fer_utils.published import MFJLE_TABLES
+from fer_utils.runs.record import config_deviations
+from fer_utils.runs.results import settings_text
+from fer_utils.training.data import data_fingerprint
 from fer_utils.training.evaluate import predict_modules
 from fer_utils.training.runtime import resolve_device
 from fer_utils.viz.common import save_figure
@@ -180,7 +181,7 @@ from fer_utils.viz.results import multilabel_comparison, multilabel_examples, tr
 if output_dir:
     Path(output_dir).mkdir(parents=True, exist_ok=True)
 
-options = {"n": n_synthetic, "seed": seed} if dataset == "synthetic" else {}
+options = {"n": n_synthetic, "seed": data_seed} if dataset == "synthetic" else {}
 ds = multilabel_view(load_dataset(dataset, root=data_root, **options))
 print(ds.summary())
 counts = np.unique(ds.multilabels.sum(1).numpy().astype(int), return_counts=True)
@@ -254,7 +255,7 @@ overrides = {"local_weights": local_weight, "crop_fraction": crop_fraction,
              "multilabel_loss": multilabel_loss, "checkpoint_dir": checkpoint_dir}
 changed = {"epochs": epochs, "batch_size": batch_size, "image_size": image_size,
            "augment": augment}
-changed = {name: value for name, value in changed.items() if value is not None}
+changed = {name: value for name, value in changed.items() if value != "preset"}
 if quick:
     changed.update(local_size=32, precise_bn_images=64)  # not parameters: quick mode only
 overrides.update(changed)
@@ -269,6 +270,14 @@ print(f"device: {resolve_device(config.runtime.device)}; preset: {used!r}"
          if changed else ""))
 # MF-JLE's settings; the single ResNet-18 differs only in `model`.
 display(config.describe())
+# for the result file: the preset, where this run departs from it, and the data used
+record.add_config(
+    preset=used,
+    deviations=settings_text(config_deviations(config, MFJLE_PRESETS[used])),
+    train_config=config.to_dict(), classes=list(ds.classes), images=len(ds),
+    landmarks=report["source"], landmark_fallbacks=report["n_fallback"],
+    data_fingerprint=data_fingerprint(ds, multilabel=True),
+)
 histories = pd.concat([r.history.assign(method=m, run=i)
                        for m, res in results.items() for i, r in enumerate(res.runs)])
 fig = training_curves(histories, metrics=("train_loss", "val_loss", "val_micro_f1"))
@@ -282,7 +291,7 @@ plt.show()
 # the spread prints as `n/a`). The paper's numbers for JAFFE and RAF-ML are shown in their
 # own columns; on the synthetic faces there is nothing to compare with, and on JAFFE the
 # comparison only means something with the paper preset and its own settings (the
-# overrides of the parameters cell set to `None`). The line under the table says,
+# overrides of the parameters cell set to `"preset"`). The line under the table says,
 # per metric, which model is ahead in this run and whether the difference exceeds the
 # seed-to-seed spread.
 
@@ -321,6 +330,12 @@ else:
               if abs(ours[f"{k}_mean"].diff().iloc[-1]) <= ours[f"{k}_std"].max()]
     print(f"{len(within)} of {len(MULTILABEL_METRICS)} differences are within the larger "
           f"seed-to-seed std of the two models" + (f" ({', '.join(within)})." if within else "."))
+for model, t in per_run.items():  # the result file: one row per model and seed
+    for _, row in t.iterrows():
+        record.add_metrics(seed=row["seed"], model=model, best_epoch=row["best_epoch"],
+                           epochs_trained=row["epochs"], train_seconds=row["duration_s"],
+                           val_loss=row["val_loss"], test_loss=row["test_loss"],
+                           **{f"test_{k}": row[f"test_{k}"] for k in MULTILABEL_METRICS})
 if output_dir:
     table.to_csv(Path(output_dir) / "mfjle_table.csv")
 fig = multilabel_comparison(ours, MFJLE_TABLES.get(dataset), title=f"{dataset}, preset {used}")
@@ -439,4 +454,19 @@ display_table
 # * By default the notebook trains a shrunken run on top of the preset (section 2 says
 #   why); the printed preset and its "changed here" list say what produced the numbers.
 #   Only the `paper` preset with `epochs`, `batch_size`, `image_size` and `augment` set to
-#   `None`, on a GPU, is comparable with paper B's tables.
+#   `"preset"`, on a GPU, is comparable with paper B's tables.
+
+# %% [markdown]
+# ## The result file
+#
+# With `output_dir` set, the last cell writes `output_dir/result.json`: the parameters as
+# this run resolved them, the preset with its deviations and the data used, and the
+# numbers of section 3 as one row per model and seed (the nine metrics, the validation
+# and test loss, the selected epoch and the training time). A parameter sweep gathers
+# these files into one table; `fer_utils.runs.record.read_result` reads one. The file is
+# written last, and in one step, so a run that stopped early leaves none.
+
+# %%
+written = record.write(output_dir)
+if written:
+    print(f"result file: {written}")

@@ -71,7 +71,8 @@ output_dir = None  # a folder to save the comparison tables into, or None
 # %%
 from IPython.display import display
 
-from fer_utils.runs.params import check_flag, check_folder, check_int, pick, used_parameters
+from fer_utils.runs.params import check_flag, check_folder, check_int, pick
+from fer_utils.runs.record import RunRecord
 
 check_flag("quick", quick)
 n_random_checks = pick(n_random_checks, 25, 3, quick)
@@ -79,8 +80,9 @@ check_folder("results_dir", results_dir)
 check_folder("output_dir", output_dir)
 check_int("n_random_checks", n_random_checks, 1)
 check_int("seed", seed, 0)
-display(used_parameters(results_dir=results_dir, n_random_checks=n_random_checks,
-                        quick=quick, seed=seed, output_dir=output_dir))
+record = RunRecord("06_metrics", dict(results_dir=results_dir, n_random_checks=n_random_checks,
+                                     quick=quick, seed=seed, output_dir=output_dir))
+display(record.parameters_table())
 
 # %%
 import math
@@ -119,6 +121,18 @@ def side_by_side(by_hand, ours, reference, reference_name):
     )
     assert table["agree"].all(), f"mismatch:\n{table[~table['agree']]}"
     return table
+
+
+def record_checks(part, ours, references, agree):
+    """One row of the result file: values checked, values that agreed, the largest gap.
+
+    `references` holds the arrays `ours` was compared with; two NaNs count as a gap of 0.
+    """
+    ours = np.asarray(ours, dtype=float)
+    gaps = [np.nan_to_num(np.abs(ours - np.asarray(r, dtype=float)), nan=0.0)
+            for r in references]
+    record.add_metrics(seed=seed, part=part, checks=int(ours.size), passed=int(np.sum(agree)),
+                       max_abs_deviation=float(np.max(gaps)))
 
 
 # %% [markdown]
@@ -183,11 +197,16 @@ single = side_by_side(
     reference_name="scikit-learn",
 )
 display(single)
+record_checks("single-label example", single["ours"], [single["scikit-learn"], single["by hand"]],
+              single["agree"])
 
 confusion_hand = np.array([[1, 1, 0], [0, 2, 1], [0, 0, 1]])
 np.testing.assert_array_equal(report["confusion_matrix"], confusion_hand)
 confusion_ref = skm.confusion_matrix(y_single, pred_single)
 np.testing.assert_array_equal(report["confusion_matrix"], confusion_ref)
+record_checks("confusion matrix", report["confusion_matrix"], [confusion_hand, confusion_ref],
+              (report["confusion_matrix"] == confusion_hand)
+              & (report["confusion_matrix"] == confusion_ref))
 print("confusion matrix (rows: true class), equal to the hand count and to scikit-learn's:")
 print(report["confusion_matrix"])
 
@@ -268,6 +287,7 @@ ldl = side_by_side(
 )
 ldl.insert(0, "better", [better for _, better in metrics.LDL_METRICS.values()])
 display(ldl)
+record_checks("LDL example", ldl["ours"], [ldl[reference_name], ldl["by hand"]], ldl["agree"])
 
 # %% [markdown]
 # What the zero rule does on the harshest case, a face whose true and predicted
@@ -280,6 +300,8 @@ t_zero, q_zero = np.array([[1.0, 0.0, 0.0]]), np.array([[0.0, 1.0, 0.0]])
 zero = pd.DataFrame({"ours": metrics.ldl_report(t_zero, q_zero),
                      reference_name: reference_ldl(t_zero, q_zero)})
 assert np.allclose(zero["ours"], zero[reference_name])
+record_checks("LDL, no shared label", zero["ours"], [zero[reference_name]],
+              np.isclose(zero["ours"], zero[reference_name]))
 zero.loc["kl_divergence_mean (notebook 04, floor 1e-12)", "ours"] = metrics.kl_divergence_mean(
     t_zero, q_zero)
 zero
@@ -300,14 +322,18 @@ def random_distributions(n, k):
 
 
 worst = dict.fromkeys(metrics.LDL_METRICS, 0.0)
+checked = []  # (ours, reference) of every value, for the result file
 for _ in range(n_random_checks):
     n, k = int(rng.integers(1, 61)), int(rng.integers(2, 9))
     t, q = random_distributions(n, k), random_distributions(n, k)
     ours, ref = metrics.ldl_report(t, q), reference_ldl(t, q)
     for name in worst:
         worst[name] = max(worst[name], abs(ours[name] - ref[name]))
+        checked.append((ours[name], ref[name]))
 ldl_random = pd.Series(worst, name=f"max |ours - {reference_name}| over {n_random_checks} inputs")
 assert (ldl_random < 1e-10).all(), ldl_random
+ours, ref = np.array(checked).T
+record_checks("LDL, random inputs", ours, [ref], np.abs(ours - ref) < 1e-10)
 ldl_random.to_frame()
 
 # %% [markdown]
@@ -412,6 +438,8 @@ multilabel = side_by_side(
 )
 multilabel.insert(0, "better", list(metrics.MULTILABEL_METRICS.values()))
 display(multilabel)
+record_checks("multi-label example", multilabel["ours"],
+              [multilabel["scikit-learn"], multilabel["by hand"]], multilabel["agree"])
 print("ROC AUC per emotion:", metrics.per_label_auc(y_ml, s_ml))
 
 
@@ -466,19 +494,22 @@ cases = {
     "a single face": (np.array([[0, 1, 0]]), np.array([[0.2, 0.7, 0.4]])),
     "every emotion relevant": (np.array([[1, 1, 1]]), np.array([[0.2, 0.5, 0.9]])),
 }
-rows = []
+rows, checked = [], []
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     for case, (y, s) in cases.items():
         ours = metrics.multilabel_report(y, s)
         reference = list(sklearn_reference(y, s).values())
         assert np.allclose(list(ours.values()), reference, equal_nan=True)
+        checked += zip(ours.values(), reference, strict=True)
         theirs = sklearn_as_is(y, s)
         for name in theirs:
             rows.append({"case": case, "metric": name, "ours": ours[name],
                          "scikit-learn as is": theirs[name]})
 edge = pd.DataFrame(rows).set_index(["case", "metric"])
 edge["differs"] = ~np.isclose(edge["ours"], edge["scikit-learn as is"], equal_nan=True)
+ours, ref = np.array(checked).T
+record_checks("multi-label, awkward cases", ours, [ref], np.isclose(ours, ref, equal_nan=True))
 edge
 
 # %% [markdown]
@@ -489,6 +520,7 @@ edge
 
 # %%
 worst = dict.fromkeys(metrics.MULTILABEL_METRICS, 0.0)
+checked = []
 for i in range(n_random_checks):
     n, k = int(rng.integers(5, 151)), int(rng.integers(2, 9))
     y = (rng.random((n, k)) < 0.35).astype(int)
@@ -499,8 +531,12 @@ for i in range(n_random_checks):
     for name in worst:
         if not (math.isnan(ours[name]) and math.isnan(ref[name])):
             worst[name] = max(worst[name], abs(ours[name] - ref[name]))
+        checked.append((ours[name], ref[name]))
 ml_random = pd.Series(worst, name=f"max |ours - reference| over {n_random_checks} inputs")
 assert (ml_random < 1e-10).all(), ml_random
+ours, ref = np.array(checked).T
+record_checks("multi-label, random inputs", ours, [ref],
+              (np.abs(ours - ref) < 1e-10) | (np.isnan(ours) & np.isnan(ref)))
 ml_random.to_frame()
 
 # %% [markdown]
@@ -639,3 +675,18 @@ for dataset in datasets:
 #   protocol and deviations columns: a row run with another split, fewer epochs or a
 #   smaller input does not test the paper's setting, so its gap to the paper is not a
 #   verdict on the method; on the synthetic faces there is no paper number to compare with.
+
+# %% [markdown]
+# ## The result file
+#
+# With `output_dir` set, the last cell writes `output_dir/result.json`: the parameters of
+# this run and one row per group of checks in sections 1-3 (the hand-worked examples, the
+# awkward cases and the random inputs), each with the number of values checked, how many
+# agreed with the reference, and the largest absolute difference found. A parameter sweep
+# gathers these files into one table; `fer_utils.runs.record.read_result` reads one. The
+# file is written last, and in one step, so a run that stopped early leaves none.
+
+# %%
+written = record.write(output_dir)
+if written:
+    print(f"result file: {written}")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fer_utils.provenance import REPO_ROOT, run_info
+from fer_utils.runs.record import RESULT_FILE
 
 NOTEBOOK_DIR: Path = REPO_ROOT / "notebooks"
 KERNEL_NAME = "python3"
@@ -120,7 +121,8 @@ def run_notebooks(
     next one still runs. Progress bars stay out of the executed copies: the kernels inherit
     ``TQDM_DISABLE=1`` unless the caller's environment sets it. Returns the manifest, which
     is also saved as ``run_dir/manifest.json`` (provenance, per-notebook status and
-    duration).
+    duration, and ``result``: the notebook's ``result.json`` relative to ``run_dir``, when
+    the notebook wrote one; see :mod:`fer_utils.runs.record`).
     """
     import papermill as pm
 
@@ -149,6 +151,8 @@ def run_notebooks(
             entry["status"] = "failed"
             entry["error"] = f"{type(err).__name__}: {str(err).strip()[-2000:]}"
         entry["seconds"] = round(time.perf_counter() - start, 1)
+        if (out_dir / RESULT_FILE).is_file():
+            entry["result"] = (out_dir / RESULT_FILE).relative_to(run_dir).as_posix()
         manifest["notebooks"].append(entry)
         (run_dir / "manifest.json").write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         print(f"{nb.name}: {entry['status']} in {entry['seconds']} s", flush=True)

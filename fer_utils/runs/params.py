@@ -6,10 +6,14 @@ mistyped value stops the notebook at once with a message naming the parameter an
 it accepts, instead of failing deep inside a loop or printing an empty table:
 
 * :func:`pick` resolves a parameter left at ``None`` to its full or quick-mode default,
-  so ``quick=True`` never overrides a value that was passed explicitly;
-* :func:`check_choice`, :func:`check_int`, :func:`check_number` and :func:`check_flag`
-  validate one value each;
-* :func:`used_parameters` is the table a notebook shows of the values it actually uses.
+  so ``quick=True`` never overrides a value that was passed explicitly. ``None`` always
+  means "the notebook's default"; a parameter that can also take a preset's value says so
+  with a word (``epochs = "preset"``), never with ``None``;
+* :func:`check_choice`, :func:`check_int`, :func:`check_int_or`, :func:`check_number`,
+  :func:`check_flag`, :func:`check_seeds` and :func:`check_folder` validate one value each.
+
+The values a run uses are then shown and recorded by
+:class:`fer_utils.runs.record.RunRecord`.
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ from collections.abc import Sequence
 from typing import Any, TypeVar
 
 import numpy as np
-import pandas as pd
 
 T = TypeVar("T")
 
@@ -57,6 +60,23 @@ def check_int(name: str, value: Any, minimum: int, maximum: int | None = None) -
                              f"got {value!r}")
 
 
+def check_int_or(name: str, value: Any, minimum: int, *words: str) -> None:
+    """Refuse anything but one of the strings ``words`` or an integer >= ``minimum``.
+
+    Introduced in notebook 04, for parameters such as ``epochs``, which take a number or
+    ``"preset"`` (the preset's value).
+    """
+    if isinstance(value, str) and value in words:
+        return
+    try:
+        check_int(name, value, minimum)
+    except ParameterError:
+        either = " or ".join(repr(w) for w in words)
+        raise ParameterError(
+            f"parameter {name} must be an integer >= {minimum} or {either}, got {value!r}"
+        ) from None
+
+
 def check_number(name: str, value: Any, low: float, high: float) -> None:
     """Refuse anything but a finite number in ``[low, high]``. Introduced in notebook 01."""
     ok = isinstance(value, int | float | np.number) and not isinstance(value, bool)
@@ -69,31 +89,6 @@ def check_flag(name: str, value: Any) -> None:
     """Refuse anything but ``True`` or ``False``. Introduced in notebook 01."""
     if not isinstance(value, bool):
         raise ParameterError(f"parameter {name} must be True or False, got {value!r}")
-
-
-def used_parameters(**values: Any) -> pd.DataFrame:
-    """The parameters a notebook actually runs with, as a one-column table.
-
-    Introduced in notebook 01: shown right after the checks, so the executed notebook
-    records what quick mode and the defaults resolved to.
-    """
-    return pd.DataFrame({"value": {k: repr(v) for k, v in values.items()}}).rename_axis(
-        "parameter"
-    )
-
-
-def shrink_in_quick(value: T, full: T, quick_value: T, quick: bool) -> T:
-    """``quick_value`` in quick mode while ``value`` still holds its full default ``full``.
-
-    Introduced in notebook 04, for parameters whose ``None`` already means something
-    else (e.g. ``epochs = None``: the preset's): quick mode shrinks them only while they
-    hold their full default, so any other value, ``None`` included, is kept. (Passing
-    exactly the full default together with ``quick=True`` cannot be told apart from not
-    passing it, and is shrunk.)
-    """
-    if quick and type(value) is type(full) and value == full:
-        return quick_value
-    return value
 
 
 def check_seeds(name: str, value: Any) -> None:

@@ -13,13 +13,16 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test quick lint lab notebooks benchmark clean-venv
+.PHONY: venv run test quick lint lab notebooks benchmark clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	$(PY) -c "import torch, torchvision; print('torch', torch.__version__, '| torchvision', torchvision.__version__)"
 	@touch $(STAMP)
+
+## venv: only create (or update) .venv, e.g. before `.venv/bin/python -m fer_utils.sweep ...`
+venv: $(STAMP)
 
 ## run: execute every notebook on the built-in data; executed copies and results go to runs/<stamp>/
 run: $(STAMP)
@@ -52,6 +55,7 @@ benchmark: $(STAMP)
 	$(PY) scripts/benchmark_data.py $(ARGS)
 	$(PY) scripts/benchmark_train.py
 	$(PY) scripts/benchmark_mfjle.py
+	$(PY) scripts/benchmark_sweep.py
 
 clean-venv:
 	rm -rf $(VENV)

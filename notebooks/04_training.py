@@ -82,6 +82,7 @@ image_size = "preset"  # "preset": the preset's input size (JAFFE and CK+ 256, F
 mix_k = 3  # MixFeature group size K
 mix_lambda = 0.5  # weight of the cross-entropy term (the paper does not give it)
 wheel_layout = "plutchik"  # "plutchik", "ring" or "uniform"
+methods = ["baseline", "mixfeature"]  # what to train; the comparisons need both (a K sweep needs only "mixfeature")
 seeds = None  # one run per seed and method; None: [0, 1, 2], or [0] in quick mode
 checkpoint_dir = None  # a folder for per-epoch checkpoints (a killed run resumes)
 run_protocols = True  # section 6: run both JAFFE protocols on this dataset
@@ -115,6 +116,7 @@ from fer_utils.runs.params import (
     check_int_or,
     check_number,
     check_seeds,
+    check_subset,
     pick,
 )
 from fer_utils.runs.record import RunRecord
@@ -136,6 +138,7 @@ check_int_or("image_size", image_size, 32, "preset")
 check_int("mix_k", mix_k, 2)
 check_number("mix_lambda", mix_lambda, 0.0, 1.0)
 check_choice("wheel_layout", wheel_layout, LAYOUTS)
+check_subset("methods", methods, ["baseline", "mixfeature"])
 check_seeds("seeds", seeds)
 check_flag("run_protocols", run_protocols)
 check_int("protocol_folds", protocol_folds, 2)
@@ -147,7 +150,7 @@ check_int("data_seed", data_seed, 0)
 record = RunRecord("04_training", dict(
     dataset=dataset, data_root=data_root, n_synthetic=n_synthetic, epochs=epochs,
     image_size=image_size, mix_k=mix_k, mix_lambda=mix_lambda, wheel_layout=wheel_layout,
-    seeds=seeds, checkpoint_dir=checkpoint_dir, run_protocols=run_protocols,
+    methods=methods, seeds=seeds, checkpoint_dir=checkpoint_dir, run_protocols=run_protocols,
     protocol_folds=protocol_folds, protocol_epochs=protocol_epochs,
     protocol_seeds=protocol_seeds, protocol_max_images=protocol_max_images, quick=quick,
     data_seed=data_seed, output_dir=output_dir,
@@ -206,15 +209,15 @@ record.add_config(
 display(base.replace(method="mixfeature").describe())
 
 # %% [markdown]
-# ## 1. Train both methods
+# ## 1. Train the methods
 #
-# One run per method and seed. With `checkpoint_dir` set, every epoch is saved, and
+# One run per method (both, unless `methods` names one) and seed. With `checkpoint_dir` set, every epoch is saved, and
 # running this cell again after an interruption resumes each run where it stopped and
 # ends with exactly the numbers an uninterrupted run gives.
 
 # %%
 results = {}
-for method in ("baseline", "mixfeature"):
+for method in methods:
     for s in seeds:
         config = base.replace(method=method, seed=s)
         results[method, s] = train(config, parts["train"], parts["val"], parts["test"],
@@ -303,14 +306,19 @@ for method, part in runs.groupby("method", sort=False):
     row["paper accuracy %"] = TABLE2_ACCURACY.get(dataset, {}).get(method, np.nan)
     table.append(row)
 table = pd.DataFrame(table).set_index("method")
-print(compare_methods(runs, "test_accuracy", "test accuracy"))
+both = set(methods) == {"baseline", "mixfeature"}
+if both:
+    print(compare_methods(runs, "test_accuracy", "test accuracy"))
+else:
+    print(f"Only {', '.join(methods)} trained (parameter methods): nothing to compare.")
 paper = TABLE2_ACCURACY.get(dataset)
 if paper:
     print(f"Paper A, {dataset}: {paper['mixfeature'] - paper['baseline']:+.2f} points "
           "(recomputed from its accuracies)")
 if runs["test_kl"].notna().any():
-    print(compare_methods(runs, "test_kl", "test KL (lower is better)", scale=1.0, unit="",
-                          digits=4, higher_is_better=False))
+    if both:
+        print(compare_methods(runs, "test_kl", "test KL (lower is better)", scale=1.0,
+                              unit="", digits=4, higher_is_better=False))
     true_test = parts["test"].distributions.numpy()
     uniform = np.full_like(true_test, 1.0 / true_test.shape[1])
     print(f"A uniform prediction on the same test images: KL = "
@@ -334,7 +342,7 @@ table
 classes = ds.classes
 matrices = {
     method: [results[method, s].test_metrics["confusion_matrix"] for s in seeds]
-    for method in ("baseline", "mixfeature")
+    for method in methods
 }
 fig = confusion_pair(matrices, classes, title=f"{dataset}: test confusion (all seeds)")
 save_figure(fig, output_dir, "confusion")
@@ -363,6 +371,9 @@ per_class
 test = parts["test"]
 if test.distributions is None:
     print(f"{dataset} has no true distributions: no compound example to show.")
+elif not both:
+    print("The compound face compares both methods; this run trained only "
+          f"{', '.join(methods)} (parameter methods).")
 else:
     true = test.distributions.numpy()
     i = int(np.argmax(entropy(true)))
@@ -472,7 +483,7 @@ if run_protocols:
     if protocol_epochs != "same":
         p_base = p_base.replace(epochs=protocol_epochs)
     print(f"{len(p_data)} images, {p_base.optim.epochs} epochs, seeds {protocol_seeds}")
-    for method in ("baseline", "mixfeature"):
+    for method in methods:
         config = p_base.replace(method=method)
         protocol_results[method, "kfold"] = [
             kfold_protocol(config.replace(seed=s), p_data, n_folds=protocol_folds,
@@ -487,7 +498,7 @@ if run_protocols:
 
     rows = []
     for protocol in ("kfold", "holdout45_subject_expression", "holdout45_sample"):
-        for method in ("baseline", "mixfeature"):
+        for method in methods:
             t = pd.concat([r.table for r in protocol_results[method, protocol]],
                           ignore_index=True)
             low, high = t["n_test"].min(), t["n_test"].max()

@@ -83,3 +83,11 @@ def test_every_environment_yml_dependency_says_what_needs_it() -> None:
     assert entries, "no dependencies found in environment.yml"
     bare = [ln.strip() for ln in entries if ln.strip() != "- pip:" and " # " not in ln]
     assert not bare, f"environment.yml lines without a comment naming their user: {bare}"
+
+
+def test_the_dask_extra_is_part_of_the_test_environment() -> None:
+    # make test installs .[dev]; the sweep tests need what .[dask] installs
+    extras = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"]
+    dask, dev = _parse(extras["dask"]), _parse(extras["dev"])
+    assert dask and all(dev.get(name) == spec for name, spec in dask.items())

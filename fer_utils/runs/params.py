@@ -111,3 +111,15 @@ def check_folder(name: str, value: Any) -> None:
     """
     if value is not None and not isinstance(value, str):
         raise ParameterError(f"parameter {name} must be None or a folder (a str), got {value!r}")
+
+
+def check_subset(name: str, value: Any, allowed: Sequence[Any]) -> None:
+    """Refuse anything but a non-empty list of distinct entries of ``allowed``.
+
+    Introduced in notebook 04 (``methods``).
+    """
+    if not isinstance(value, list | tuple) or not value or len(set(value)) != len(value):
+        raise ParameterError(f"parameter {name} must be a non-empty list without repeats, "
+                             f"got {value!r}")
+    for item in value:
+        check_choice(f"{name} entry", item, allowed)

@@ -87,12 +87,13 @@ def timed_sweep(notebook: Path, out: Path, cells: int, workers: int, threads: in
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--cells", type=int, default=8)
+    parser.add_argument("--cells", type=int, default=8, help="cells of part 2; 0 skips it")
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--n", type=int, default=1000, help="synthetic images per run")
     args = parser.parse_args()
     info = run_info()
-    print(f"device {info['device']}, commit {info['git_commit']}, {os.cpu_count()} cores")
+    print(f"device {info['device']}, commit {info['git_commit']}, {os.cpu_count()} cores",
+          flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         notebook = write_notebook(root)
@@ -103,16 +104,18 @@ def main() -> None:
         t_direct = direct(args.epochs, args.n)
         t_cell = timed_sweep(notebook, root / "one", 1, 1, 1, args.epochs, args.n)
         print(f"\n1. one training run, 1 thread: called directly {t_direct:.1f} s, "
-              f"as a sweep cell {t_cell:.1f} s: overhead {t_cell - t_direct:.1f} s per cell")
-        print(f"\n2. {args.cells} cells, wall time:")
-        for threads in (1, None):
+              f"as a sweep cell {t_cell:.1f} s: overhead {t_cell - t_direct:.1f} s per cell",
+              flush=True)
+        if args.cells:
+            print(f"\n2. {args.cells} cells, wall time:", flush=True)
+        for threads in (1, None) if args.cells else ():
             one = timed_sweep(notebook, root / f"w1_{threads}", args.cells, 1, threads,
                               args.epochs, args.n)
             two = timed_sweep(notebook, root / f"w2_{threads}", args.cells, 2, threads,
                               args.epochs, args.n)
             label = "1 thread per cell" if threads else "default threads (cores / workers)"
             print(f"   {label}: 1 worker {one:.1f} s, 2 workers {two:.1f} s, "
-                  f"speed-up {one / two:.2f}x")
+                  f"speed-up {one / two:.2f}x", flush=True)
 
 
 if __name__ == "__main__":

@@ -229,3 +229,12 @@ def test_ctrl_c_stops_the_running_cells_and_keeps_the_finished_ones(tmp_path: Pa
     table = pd.read_csv(out / "sweep.csv")
     assert count_cells(table) == {"ok": 2, "unfinished": 2}
     assert not (out / "STOP").exists()
+
+
+def test_gpus_a_scheduler_chose_are_the_ones_handed_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fer_utils.runs.sweep import local_gpus
+
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "2, 3")
+    assert local_gpus() == ["2", "3"]
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
+    assert local_gpus() == []

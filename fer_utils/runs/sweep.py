@@ -31,6 +31,8 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
+import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -168,13 +170,24 @@ def slurm_cluster(
     )
 
 
-def _gpu_count() -> int:
-    """GPUs torch sees on this machine (0 without torch's CUDA)."""
+def local_gpus() -> list[str]:
+    """This machine's GPUs as ``CUDA_VISIBLE_DEVICES`` entries, one per cell to hand out.
+
+    ``CUDA_VISIBLE_DEVICES`` itself when it is set (a scheduler's choice is kept), else the
+    indices ``nvidia-smi -L`` lists; none without either. Asking nvidia-smi rather than
+    torch keeps the driver from importing torch, which takes seconds.
+    """
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return [d.strip() for d in visible.split(",") if d.strip()]
+    if shutil.which("nvidia-smi") is None:
+        return []
     try:
-        import torch
-    except ImportError:
-        return 0
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+        listing = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True,
+                                 timeout=30, check=True).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    return [str(i) for i in range(sum(ln.startswith("GPU ") for ln in listing.splitlines()))]
 
 
 @contextlib.contextmanager
@@ -213,7 +226,6 @@ def open_executor(
             kwargs["resources"] = {"cell": 1}
         elif "://" in scheduler:
             client = stack.enter_context(Client(scheduler))
-            workers = workers or len(client.scheduler_info().get("workers", {})) or 1
         else:
             raise GridError(
                 f"scheduler must be 'local', 'dask', 'slurm' or a Dask address "
@@ -267,9 +279,10 @@ def sweep(
     return the gathered table (also ``out/sweep.csv``).
 
     ``workers`` cells run at once, each with ``threads`` torch threads (default: this
-    machine's cores shared among the workers). ``devices`` lists GPU indices handed out
-    one per running cell (default on a local machine: every GPU torch sees, and as many
-    workers as GPUs unless ``workers`` says otherwise). Bad grid input raises
+    machine's cores shared among the workers; 1 on a cluster). ``devices`` lists GPU
+    indices handed out to the running cells, running cell *i* getting
+    ``devices[i % len(devices)]`` (default on this machine: every GPU it has; give as many
+    workers as devices so that no two cells share one). Bad grid input raises
     :class:`~fer_utils.runs.grid.GridError` before anything runs.
     """
     notebook = Path(notebook).resolve()
@@ -282,7 +295,7 @@ def sweep(
     if threads < 1:
         raise GridError(f"threads must be >= 1, got {threads}")
     if devices is None and scheduler in ("local", "dask") and executor is None:
-        devices = [str(i) for i in range(_gpu_count())] or None
+        devices = local_gpus() or None
     out.mkdir(parents=True, exist_ok=True)
     _claim_folder(out, notebook)
     stop = out / STOP_FILE

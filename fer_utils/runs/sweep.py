@@ -306,7 +306,7 @@ def sweep(
     print(f"sweep of {notebook.name}: {len(cells)} cells, {skipped} already finished, "
           f"{len(todo)} to run on {workers} {scheduler if executor is None else 'custom'} "
           f"worker(s) x {threads} thread(s) -> {out}", flush=True)
-    counts = {"ok": 0, "failed": 0}
+    counts = {"ok": 0, "failed": 0, "stopped": 0}
     start = time.perf_counter()
     with contextlib.ExitStack() as stack:
         if executor is None:
@@ -339,7 +339,9 @@ def sweep(
                     except Exception as err:  # the worker itself broke; the cell is failed
                         print(f"a worker failed: {type(err).__name__}: {err}", file=sys.stderr)
                         status = "failed"
-                    counts["failed" if status == "failed" else "ok"] += 1
+                    # "skipped": another sweep finished the cell meanwhile; "stopped": the
+                    # cell saw the STOP file (Ctrl-C, or `touch STOP` by hand)
+                    counts["ok" if status == "skipped" else status] += 1
                     bar.update(1)
                 gather(out)
             bar.set_postfix_str(f"ok {counts['ok']}, failed {counts['failed']}, running 0")
@@ -355,7 +357,9 @@ def sweep(
             raise
     table = gather(out)
     elapsed = time.perf_counter() - start
-    print(f"{notebook.name}: {counts['ok']} ran, {counts['failed']} failed, {skipped} skipped "
+    stopped = f", {counts['stopped']} stopped" if counts["stopped"] else ""
+    print(f"{notebook.name}: {counts['ok']} ran, {counts['failed']} failed{stopped}, "
+          f"{skipped} skipped "
           f"(finished before) in {_duration(elapsed)}; table {out / TABLE_FILE}", flush=True)
     return table
 

@@ -7,7 +7,11 @@ offered:
 
 * :func:`kfold_protocol`: folds grouped by subject (no person in both training and test
   data); from each training fold a subject-grouped validation part (``val_fraction``,
-  10 % by default, at least one subject) is held out for model selection.
+  10 % by default, at least one subject) is held out for model selection. With
+  ``group_by="sample"`` the folds are drawn over single images instead, stratified by
+  class, and so is the validation part: the likeliest reading of the paper's "10-fold
+  cross-validation" for JAFFE. CK+ stays grouped by subject (frames of one sequence are
+  near-copies of each other).
 * :func:`holdout_protocol`: one seeded test split of exactly ``test_size`` (45) images.
   Images are grouped by (subject, expression): JAFFE has about three near-identical
   repetitions of each posed expression, and those always stay on one side of the split,
@@ -37,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from fer_utils.data.dataset import FERDataset
-from fer_utils.data.splits import subject_kfold, train_val_test_split
+from fer_utils.data.splits import stratified_kfold, subject_kfold, train_val_test_split
 from fer_utils.metrics import mean_and_std
 from fer_utils.provenance import run_info
 from fer_utils.training.config import TrainConfig
@@ -128,6 +132,26 @@ def carve_validation(
     return np.flatnonzero(names == "train"), np.flatnonzero(names == "val")
 
 
+def _stratified_validation(
+    labels: np.ndarray, val_fraction: float, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Split positions into (train, val) image by image, keeping the class shares."""
+    from sklearn.model_selection import train_test_split
+
+    if not 0.0 < val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in (0, 1), got {val_fraction}")
+    positions = np.arange(len(labels))
+    counts = np.bincount(labels)
+    # stratifying needs two images of every class, and one validation image per class
+    stratify = labels if counts[counts > 0].min() >= 2 else None
+    n_val = max(1, round(val_fraction * len(labels)))
+    if stratify is not None:
+        n_val = max(n_val, int((counts > 0).sum()))
+    train_pos, val_pos = train_test_split(positions, test_size=n_val, random_state=seed,
+                                          stratify=stratify)
+    return np.sort(train_pos), np.sort(val_pos)
+
+
 def pick_groups(groups: np.ndarray, labels: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
     """A boolean mask of whole groups holding ``size`` samples where the groups allow.
 
@@ -212,21 +236,36 @@ def kfold_protocol(
     seed: int = 0,
     val_fraction: float = VAL_FRACTION,
     keep_models: bool = False,
+    group_by: str = "subject",
 ) -> ProtocolResult:
-    """Subject-grouped ``n_folds``-fold cross-validation (paper A: JAFFE and CK+).
+    """``n_folds``-fold cross-validation (paper A: JAFFE and CK+), by subject or by image.
 
-    Introduced in notebook 04. ``seed`` draws the folds and the validation parts;
+    Introduced in notebook 04. ``group_by="subject"`` (the default) keeps each person's
+    images in one fold; ``"sample"`` draws folds over single images, stratified by class,
+    with a stratified validation part. ``seed`` draws the folds and the validation parts;
     ``config.runtime.seed`` the training. Without subjects, samples are grouped individually
-    (the table's ``grouped_by`` column says so). Runs are named ``kfold-<key>-foldNN`` for
-    checkpointing, so an interrupted protocol resumes fold by fold.
+    (the table's ``grouped_by`` column says so). Runs are named ``kfold-<key>-foldNN``
+    (``kfold-sample-...`` for image folds) for checkpointing, so an interrupted protocol
+    resumes fold by fold.
     """
+    if group_by not in ("subject", "sample"):
+        raise ValueError(f"group_by must be 'subject' or 'sample' for k-fold, got {group_by!r}")
     provenance = run_info()
-    groups, by = sample_groups(dataset, "subject")
+    groups, by = sample_groups(dataset, group_by)
+    labels = dataset.labels.numpy()
+    if by == "sample":
+        folds = stratified_kfold(labels, n_folds, seed)
+    else:
+        folds = subject_kfold(groups, n_folds, seed)
     rows, runs = [], []
-    for k, (rest, test) in enumerate(subject_kfold(groups, n_folds, seed)):
-        tr, va = carve_validation(groups[rest], val_fraction, seed + 1000 + k)
+    for k, (rest, test) in enumerate(folds):
+        if by == "sample":
+            tr, va = _stratified_validation(labels[rest], val_fraction, seed + 1000 + k)
+        else:
+            tr, va = carve_validation(groups[rest], val_fraction, seed + 1000 + k)
         parts = (rest[tr], rest[va], test)
-        name = f"kfold-{config.key()}-s{seed}-fold{k:02d}"
+        prefix = "kfold-sample" if group_by == "sample" else "kfold"
+        name = f"{prefix}-{config.key()}-s{seed}-fold{k:02d}"
         result = _run(config, dataset, parts, name, keep_models)
         runs.append(result)
         rows.append(

@@ -45,7 +45,9 @@ data and split settings that differ from this script's defaults (``--split-seed`
 it matters, ``--folds`` for kfold, ``--n-synthetic``) the ``setup`` column (``none``
 for the defaults, which older rows without the column are read as). ``--protocol
 holdout45`` takes ``--group-by`` (``docs/replication.md`` D5; the protocol column then
-reads e.g. ``holdout45_sample``).
+reads e.g. ``holdout45_sample``), and so does ``--protocol kfold``: ``subject`` (the
+default, protocol ``kfold``) or ``sample`` (folds over single images, stratified by
+class; protocol ``kfold_sample``).
 
 **Resuming.** With ``--checkpoint-dir`` every run writes a checkpoint after each epoch;
 rerunning the same command after a kill resumes every run where it stopped (finished
@@ -131,8 +133,13 @@ FIGURES = ("curves", "confusion", "per_class")
 
 
 def protocol_name(args: argparse.Namespace) -> str:
-    """The protocol column: ``holdout45`` carries its grouping (``docs/replication.md`` D5)."""
-    return f"holdout45_{args.group_by}" if args.protocol == "holdout45" else args.protocol
+    """The protocol column: ``holdout45`` carries its grouping (``docs/replication.md`` D5),
+    ``kfold`` its grouping when that is not the default ``subject``."""
+    if args.protocol == "holdout45":
+        return f"holdout45_{args.group_by}"
+    if args.protocol == "kfold" and args.group_by == "sample":
+        return "kfold_sample"
+    return args.protocol
 
 
 def deviations_text(args: argparse.Namespace) -> str:
@@ -204,6 +211,11 @@ def check_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -
     if args.protocol == "official" and args.dataset in NO_OWN_SPLIT:
         refuse("--protocol", f"{args.dataset} has no split of its own; choose kfold or "
                "holdout45 (allowed for it: kfold, holdout45)")
+    if args.group_by is None:
+        args.group_by = "subject_expression" if args.protocol == "holdout45" else "subject"
+    if args.protocol == "kfold" and args.group_by not in ("subject", "sample"):
+        refuse("--group-by", f"kfold folds are grouped by subject or sample, got "
+               f"{args.group_by}")
     if args.folds < 2:
         refuse("--folds", f"must be an integer >= 2, got {args.folds}")
     if args.split_seed < 0:
@@ -267,7 +279,7 @@ def run_method(args: argparse.Namespace, method: str, dataset: FERDataset,
     if args.protocol == "kfold":
         for s in args.seeds:
             res = kfold_protocol(config.replace(seed=s), dataset, n_folds=args.folds,
-                                 seed=args.split_seed)
+                                 seed=args.split_seed, group_by=args.group_by)
             done.append((res, [s] * len(res.runs)))
     elif args.protocol == "holdout45":
         res = holdout_protocol(config, dataset, seed=args.split_seed, train_seeds=args.seeds,
@@ -419,8 +431,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lr", type=float, default=None, help="default: the preset's")
     parser.add_argument("--stem", choices=["standard", "small"], default=None,
                         help="ResNet-18 stem; default: the preset's")
-    parser.add_argument("--group-by", default="subject_expression", choices=GROUPINGS,
-                        help="holdout45 only: what a test group is (``docs/replication.md`` D5)")
+    parser.add_argument("--group-by", default=None, choices=GROUPINGS,
+                        help="what a test group is (``docs/replication.md`` D5): kfold takes "
+                             "subject (default) or sample, holdout45 any (default "
+                             "subject_expression)")
     parser.add_argument("--n-synthetic", type=int, default=SETUP_DEFAULTS["n_synthetic"])
     parser.add_argument("--device", default="auto",
                         help="auto (CUDA, then MPS, then CPU), cpu, cuda, cuda:N or mps")

@@ -151,9 +151,11 @@ def _other_table(tmp_path: Path) -> Path:
         (["--image-size", "16"], "--image-size", ">= 32"),
         (["--dataset", "jaffe", "--protocol", "official"], "--protocol", "no split of its own"),
         (["--dataset", "nope"], "--dataset", "invalid choice"),
+        (["--protocol", "kfold", "--group-by", "subject_expression"], "--group-by",
+         "grouped by subject or sample"),
     ],
     ids=["method", "out-folder", "out-other-table", "device", "image-size", "protocol",
-         "dataset"],
+         "dataset", "kfold-group-by"],
 )
 def test_table2_refuses_bad_arguments_before_training(
     table2: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
@@ -359,3 +361,18 @@ def test_mfjle_does_not_adopt_older_rows_of_other_settings(
     committed = REPO_ROOT / "results" / "mfjle_runs" / "jaffe_cpu.csv"
     assert mfjle.older_identity(committed, args, epochs=30) == {
         "deviations": "none", "setup": "none"}
+
+
+def test_table2_image_level_kfold_is_its_own_protocol(
+    table2: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _quick_figures(monkeypatch, table2)
+    out = tmp_path / "table2.csv"
+    assert table2.main([*TABLE2, "--protocol", "kfold", "--group-by", "sample", "--folds", "2",
+                        "--methods", "baseline", "--seeds", "0", "--out", str(out)]) == 0
+    summary = pd.read_csv(out)
+    assert summary["protocol"].tolist() == ["kfold_sample"]
+    files = sorted(p.name for p in (tmp_path / "table2_runs").glob("*.csv"))
+    assert files and all(name.startswith("synthetic_kfold_sample") for name in files)
+    runs = pd.read_csv(tmp_path / "table2_runs" / f"{files[0]}")
+    assert len(runs) == 2  # two folds

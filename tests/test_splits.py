@@ -1,11 +1,14 @@
-"""Subject-grouped k-fold and seeded train/val/test splits."""
+"""Subject-grouped and image-level stratified k-fold, seeded train/val/test splits."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from fer_utils.data.splits import subject_kfold, train_val_test_split
+from fer_utils.data import load_dataset
+from fer_utils.data.splits import stratified_kfold, subject_kfold, train_val_test_split
+from fer_utils.mixfeature.presets import preset
+from fer_utils.protocols import kfold_protocol
 
 
 def _groups() -> np.ndarray:
@@ -97,3 +100,38 @@ def test_dataset_parts_uses_the_own_split_or_a_grouped_seeded_one() -> None:
     ds.split = expected[::-1].copy()
     own = dataset_parts(ds, seed=5)
     assert len(own["test"]) == int((ds.split == "test").sum())
+
+
+def test_stratified_kfold_tests_every_image_once_with_the_class_shares() -> None:
+    labels = np.repeat([0, 1, 2], [30, 20, 10])
+    folds = stratified_kfold(labels, n_splits=10, seed=0)
+    tested = np.concatenate([te for _, te in folds])
+    assert sorted(tested.tolist()) == list(range(60))
+    for tr, te in folds:
+        assert set(tr).isdisjoint(te) and len(tr) + len(te) == 60
+        assert np.bincount(labels[te], minlength=3).tolist() == [3, 2, 1]
+    again, other = stratified_kfold(labels, 10, seed=0), stratified_kfold(labels, 10, seed=1)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(folds, again, strict=True))
+    assert not all(np.array_equal(a[1], b[1]) for a, b in zip(folds, other, strict=True))
+
+
+def test_stratified_kfold_refuses_more_folds_than_the_smallest_class() -> None:
+    with pytest.raises(ValueError, match=r"smallest class \(3\)"):
+        stratified_kfold([0] * 10 + [1] * 3, n_splits=4)
+
+
+def test_image_level_kfold_protocol_shares_subjects_and_stratifies_validation() -> None:
+    data = load_dataset("synthetic", n=200, image_size=32)
+    config = preset("synthetic", image_size=32, epochs=1, batch_size=32, progress=False,
+                    precise_bn_images=0, model_options={"widths": [8, 8, 8]})
+    result = kfold_protocol(config, data, n_folds=3, seed=0, group_by="sample",
+                            keep_models=False)
+    table = result.table
+    assert (table["grouped_by"] == "sample").all() and int(table["n_test"].sum()) == 200
+    assert (table["n_train"] + table["n_val"] + table["n_test"] == 200).all()
+    # image folds: some person is on both sides of a fold (subject folds never allow it)
+    subjects = np.asarray(data.subjects)
+    rest, test = stratified_kfold(data.labels.numpy(), 3, seed=0)[0]
+    assert set(subjects[rest]) & set(subjects[test])
+    with pytest.raises(ValueError, match="group_by must be 'subject' or 'sample'"):
+        kfold_protocol(config, data, n_folds=3, group_by="subject_expression")

@@ -66,6 +66,31 @@ def subject_kfold(
     ]
 
 
+def stratified_kfold(
+    labels: Sequence[int] | np.ndarray, n_splits: int = 10, seed: int = 0
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """K-fold folds drawn over single images, each fold with about the same class shares.
+
+    The likeliest reading of paper A's "10-fold cross-validation" for JAFFE (images,
+    not people, are split; near-identical repetitions of a pose can land on both sides).
+    Returns ``n_splits`` pairs ``(train_idx, test_idx)``; every sample is tested exactly
+    once, and the same ``seed`` gives the same folds (scikit-learn's ``StratifiedKFold``
+    with shuffling).
+    """
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = np.asarray(labels)
+    counts = np.bincount(labels) if labels.size else np.zeros(1, dtype=int)
+    smallest = int(counts[counts > 0].min()) if counts.any() else 0
+    if not 2 <= n_splits <= smallest:
+        raise ValueError(
+            f"n_splits={n_splits} must be between 2 and the size of the smallest class "
+            f"({smallest})"
+        )
+    folds = StratifiedKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    return [(tr, te) for tr, te in folds.split(np.zeros(len(labels)), labels)]
+
+
 def train_val_test_split(
     n: int,
     fractions: tuple[float, float, float] = (0.6, 0.2, 0.2),

@@ -54,7 +54,7 @@ if "google.colab" in sys.modules:
 # %% tags=["parameters"]
 dataset = "synthetic"  # whose classes to use: "synthetic", "jaffe", "ckplus", "ferplus", "rafml"
 data_root = None  # only needed for a real dataset
-layout = "plutchik"  # the layout used for the example groups: "plutchik", "ring" or "uniform"
+layout = "plutchik"  # the layout used for the example groups: "plutchik", "ring", "uniform" or "shuffled"
 quick = False  # True: a small, fast setting (used by the tests)
 seed = 0
 output_dir = None  # a folder to save figures and tables into, or None
@@ -111,7 +111,7 @@ if output_dir:
     Path(output_dir).mkdir(parents=True, exist_ok=True)
 
 # %% [markdown]
-# ## 1. Three layouts
+# ## 1. Four layouts
 #
 # **Plutchik** (the default). Plutchik's wheel has eight petals: joy, trust, fear,
 # surprise, sadness, disgust, anger, anticipation. Each FER emotion sits on its petal
@@ -126,11 +126,17 @@ if output_dir:
 # **Uniform.** Every distance is 0, so every weight is 1/K: MixFeature without the wheel
 # (the paper's unguided variant).
 #
+# **Shuffled.** A control for the ablations: Plutchik's positions dealt out again so that
+# every emotion moves (happiness sits where sadness was, surprise where happiness was,
+# ...). Its distances spread like Plutchik's but say nothing true about which emotions
+# are alike, so a model that does as well with it as with Plutchik's wheel is not using
+# the wheel's meaning.
+#
 # In every layout except uniform, **neutral** (added by the authors, not on Plutchik's
 # wheel) is 3 from every emotion. It is drawn in the centre.
 
 # %%
-for name in ("plutchik", "ring"):
+for name in ("plutchik", "ring", "shuffled"):
     petals = PLUTCHIK_PETALS if name == "plutchik" else None  # grey: Plutchik's petal names
     fig = wheel_polar(wheel_positions(classes, name), f"{name} layout", petals=petals)
     save_figure(fig, output_dir, f"wheel_{name}")
@@ -205,7 +211,9 @@ weights_table.pivot(index=["group", "primary"], columns="layout", values="weight
 # not: anger is two petals from sadness **and** two from joy (happiness). No layout we
 # can build from the paper's description puts anger next to sadness, so the claim
 # cannot be reproduced as stated. We keep Plutchik's real wheel as the default, offer
-# the ring and uniform layouts, and let you pass your own distance matrix. The table
+# the ring and uniform layouts (and the shuffled control, which by chance of its
+# scrambling puts anger half a petal from sadness: it is not a reading of the paper), and
+# let you pass your own distance matrix. The table
 # shows the two distances, and the weights sadness and happiness receive in an
 # (anger, sadness, happiness) group whose primary emotion is anger.
 

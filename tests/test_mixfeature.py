@@ -278,3 +278,49 @@ def test_synthesize_rejects_an_accelerator_generator() -> None:
     features, labels = _batch(6)
     with pytest.raises(ValueError, match=r"generator must be a CPU torch.Generator"):
         synthesize(features, labels, 3, DIST, fake)  # type: ignore[arg-type]
+
+
+def test_primary_by_distinct_label_gives_each_label_of_a_group_the_same_chance() -> None:
+    # one group of labels (anger, anger, sadness): by member anger is primary 2/3 of the
+    # time, by distinct label 1/2 (replication notes D11)
+    classes = ("anger", "sadness")
+    d = distance_matrix(classes, "plutchik")
+    feats, labels = torch.zeros(3, 2), torch.tensor([0, 0, 1])
+    counts = {"member": 0, "label": 0}
+    gen = {mode: torch.Generator().manual_seed(0) for mode in counts}
+    trials = 3000
+    for _ in range(trials):
+        for mode in counts:
+            mb = synthesize(feats, labels, 3, d, gen[mode], primary=mode)
+            counts[mode] += int(mb.primary[0] == 0)
+    assert abs(counts["member"] / trials - 2 / 3) < 0.03
+    assert abs(counts["label"] / trials - 1 / 2) < 0.03
+
+
+def test_primary_draw_member_is_unchanged_and_label_mode_is_seeded() -> None:
+    d = distance_matrix(CANONICAL_CLASSES, "plutchik")
+    feats, labels = torch.randn(12, 4), torch.tensor([0, 1, 1, 2, 3, 3, 3, 4, 5, 6, 7, 7])
+    a = synthesize(feats, labels, 3, d, torch.Generator().manual_seed(5))
+    b = synthesize(feats, labels, 3, d, torch.Generator().manual_seed(5), primary="member")
+    assert torch.equal(a.primary, b.primary) and torch.equal(a.groups, b.groups)
+    c = synthesize(feats, labels, 3, d, torch.Generator().manual_seed(5), primary="label")
+    e = synthesize(feats, labels, 3, d, torch.Generator().manual_seed(5), primary="label")
+    assert torch.equal(c.primary, e.primary) and torch.equal(a.groups, c.groups)
+    assert all(int(p) in labels[g].tolist() for p, g in zip(c.primary, c.groups, strict=True))
+    with pytest.raises(ValueError, match="primary must be one of member, label"):
+        synthesize(feats, labels, 3, d, primary="group")
+
+
+def test_batch_level_beta_weighs_every_kl_by_the_mean_entropy() -> None:
+    logits, labels = torch.zeros(2, 2), torch.tensor([0, 1])
+    targets = torch.tensor([[1.0, 0.0], [0.5, 0.5]])
+    mixed = torch.tensor([[0.0, 0.0], [2.0, 0.0]])
+    kl = kl_from_logits(targets, mixed)
+    h = entropy(targets)  # 0 and log 2
+    _, per_sample = mixfeature_loss(logits, labels, mixed, targets, lam=0.0)
+    _, batch = mixfeature_loss(logits, labels, mixed, targets, lam=0.0, beta="batch")
+    assert per_sample["kl"] == pytest.approx(float((h * kl).mean()))  # = log2 * KL_2 / 2
+    assert batch["kl"] == pytest.approx(float(h.mean() * kl.mean()))  # log2/2 * (KL_1+KL_2)/2
+    assert batch["kl"] != pytest.approx(per_sample["kl"])
+    with pytest.raises(ValueError, match="beta must be one of sample, batch"):
+        mixfeature_loss(logits, labels, mixed, targets, beta="group")

@@ -172,7 +172,7 @@ def test_unknown_class_and_layout_name_the_culprit() -> None:
         distance_matrix(("happiness", "anticipation"))
     with pytest.raises(ValueError, match=r"'polar'.*plutchik, ring, uniform"):
         wheel_positions(JAFFE, "polar")
-    assert LAYOUTS == ("plutchik", "ring", "uniform")
+    assert LAYOUTS == ("plutchik", "ring", "uniform", "shuffled")
 
 
 def test_ambiguity_table_shows_the_paper_claim_fails_on_every_layout() -> None:
@@ -186,3 +186,22 @@ def test_ambiguity_table_shows_the_paper_claim_fails_on_every_layout() -> None:
     assert plutchik["a(sadness)"] == pytest.approx(math.exp(-2) / z, abs=1e-4)
     assert not table.iloc[1:]["anger nearer sadness"].any()
     assert table.loc["uniform", "a(sadness)"] == pytest.approx(1 / 3, abs=1e-4)
+
+
+def test_shuffled_control_moves_every_emotion_and_keeps_plutchiks_spread() -> None:
+    from fer_utils.mixfeature.wheel import PETAL_POSITIONS, SHUFFLED_POSITIONS
+
+    assert sorted(SHUFFLED_POSITIONS.values()) == sorted(PETAL_POSITIONS.values())
+    assert all(SHUFFLED_POSITIONS[e] != PETAL_POSITIONS[e] for e in PETAL_POSITIONS)
+    emotions = tuple(c for c in CANONICAL_CLASSES if c != "neutral")
+    shuffled = distance_matrix(emotions, "shuffled").numpy()
+    plutchik = distance_matrix(emotions, "plutchik").numpy()
+    assert not np.array_equal(shuffled, plutchik)
+    # the same multiset of off-diagonal distances: only who is near whom changed
+    assert sorted(shuffled[np.triu_indices(7, 1)]) == sorted(plutchik[np.triu_indices(7, 1)])
+    # by hand: happiness (now 4) and sadness (now 5.5) are 1.5 apart; anger 5, fear 6: 1
+    i = {e: n for n, e in enumerate(emotions)}
+    assert shuffled[i["happiness"], i["sadness"]] == 1.5
+    assert shuffled[i["anger"], i["fear"]] == 1.0
+    assert distance_matrix(("neutral", "anger"), "shuffled")[0, 1] == 3.0
+    assert wheel_positions(JAFFE, "shuffled")["surprise"] == 0.0

@@ -16,6 +16,10 @@ import torch.nn.functional as F
 
 from fer_utils.metrics.distributions import entropy
 
+#: Readings of Eq. 7 (``docs/replication.md`` D11): one beta per synthesized sample, its
+#: target's entropy (default), or one batch-level beta, the mean of those entropies.
+BETA_MODES: tuple[str, ...] = ("sample", "batch")
+
 
 def kl_from_logits(target: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     """Per-row ``KL(target || softmax(logits))`` in nats, with ``0 log 0 = 0``.
@@ -36,6 +40,7 @@ def mixfeature_loss(
     mixed_logits: torch.Tensor,
     targets: torch.Tensor,
     lam: float = 0.5,
+    beta: str = "sample",
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """MixFeature loss ``lam * CE + (1 - lam) * mean_i(beta_i * KL(t_i || q_i))`` (Eqs. 5-8).
 
@@ -45,11 +50,15 @@ def mixfeature_loss(
     ``beta_i`` is the entropy of ``t_i``, so a group whose members all share one label
     (one-hot target, ``beta = 0``) adds nothing to the KL term, and the more evenly a
     target spreads, the more it counts. ``lam`` defaults to 0.5 (not given in the paper:
-    ``docs/replication.md`` D2). Returns the loss and ``{"ce", "kl", "loss"}`` as plain
-    floats (``kl`` is the weighted term ``mean_i beta_i KL_i``), read with a single device sync.
+    ``docs/replication.md`` D2). ``beta="batch"`` reads Eq. 7's double sum as one
+    batch-level weight instead, ``mean_i H(t_i) * mean_i KL_i`` (D11). Returns the loss
+    and ``{"ce", "kl", "loss"}`` as plain floats (``kl`` is the weighted KL term), read
+    with a single device sync.
     """
     if not 0.0 <= lam <= 1.0:
         raise ValueError(f"lam must lie in [0, 1], got {lam!r}")
+    if beta not in BETA_MODES:
+        raise ValueError(f"beta must be one of {', '.join(BETA_MODES)}, got {beta!r}")
     if logits.ndim != 2 or labels.shape != logits.shape[:1]:
         raise ValueError(
             f"logits must be p x C with labels of length p, got logits "
@@ -67,8 +76,10 @@ def mixfeature_loss(
         )
     targets = targets.float()  # the KL term in float32, also under mixed precision
     ce = F.cross_entropy(logits, labels)  # Eq. 5: L_CE over the p original samples
-    beta = entropy(targets)  # Eq. 7: beta_i = H(t_i), one per synthesized sample
-    kl = (beta * kl_from_logits(targets, mixed_logits.float())).mean()  # Eq. 6: L_KL
+    weight = entropy(targets)  # Eq. 7: beta_i = H(t_i), one per synthesized sample
+    if beta == "batch":  # Eq. 7 read as one beta for the batch: the mean over i
+        weight = weight.mean()
+    kl = (weight * kl_from_logits(targets, mixed_logits.float())).mean()  # Eq. 6: L_KL
     loss = lam * ce + (1.0 - lam) * kl  # Eq. 8
     ce_value, kl_value, loss_value = torch.stack([ce, kl, loss]).detach().float().tolist()
     return loss, {"ce": ce_value, "kl": kl_value, "loss": loss_value}

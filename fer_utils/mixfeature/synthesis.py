@@ -26,6 +26,10 @@ import torch
 
 from fer_utils.mixfeature.wheel import mixing_weights
 
+#: How a group's primary emotion is drawn (``docs/replication.md`` D11): the label of a
+#: random member (default), or one of the group's distinct labels, each equally likely.
+PRIMARY_DRAWS: tuple[str, ...] = ("member", "label")
+
 
 @dataclass
 class MixedBatch:
@@ -79,19 +83,28 @@ def _check_synthesis_inputs(
 
 
 def _draw_groups(
-    p: int, k: int, generator: torch.Generator | None
+    p: int, k: int, generator: torch.Generator | None, primary: str = "member"
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Draw the groups and each group's primary member, on the CPU.
+    """Draw the groups and what decides each group's primary emotion, on the CPU.
 
-    Returns ``(groups, pick)``: ``groups`` is ``m x K``, the first ``m * K`` entries of a
+    Returns ``(groups, draw)``: ``groups`` is ``m x K``, the first ``m * K`` entries of a
     random permutation of ``0..p-1`` (so members are distinct, with no sample in two
-    groups); ``pick`` is ``m``, the column of each group's primary member.
+    groups). For ``primary="member"`` ``draw`` is ``m``, the column of each group's
+    primary member; for ``"label"`` it is ``m x K`` uniform scores, of which
+    :func:`synthesize` keeps the largest among each label's first member.
     """
     m = p // k
     perm = torch.randperm(p, generator=generator)
     groups = perm[: m * k].view(m, k)
-    pick = torch.randint(0, k, (m,), generator=generator)
-    return groups, pick
+    if primary == "member":
+        return groups, torch.randint(0, k, (m,), generator=generator)
+    return groups, torch.rand(m, k, generator=generator)
+
+
+def _first_of_label(member_labels: torch.Tensor) -> torch.Tensor:
+    """``m x K`` mask of the members that are the first in their group with their label."""
+    same = member_labels.unsqueeze(2) == member_labels.unsqueeze(1)  # m x K x K
+    return ~torch.tril(same, diagonal=-1).any(dim=2)
 
 
 def synthesize(
@@ -100,6 +113,7 @@ def synthesize(
     k: int,
     distances: torch.Tensor,
     generator: torch.Generator | None = None,
+    primary: str = "member",
 ) -> MixedBatch:
     """Algorithm 1 of paper A: ``floor(p / k)`` mixed features and their target distributions.
 
@@ -109,7 +123,9 @@ def synthesize(
 
     1. the primary emotion is the label of one member picked uniformly at random. This is
        our reading of "chosen uniformly at random among the K samples' labels": a label
-       carried by two members is twice as likely to be primary as one carried by one;
+       carried by two members is twice as likely to be primary as one carried by one.
+       ``primary="label"`` takes the other reading: each distinct label of the group is
+       equally likely (``docs/replication.md`` D11);
     2. ``d_i`` = distance(label of member ``i``, primary emotion), ``a = softmax(-d)``;
     3. mixed feature ``sum_i a_i v_i``, target ``sum_i a_i onehot(y_i)``.
 
@@ -127,18 +143,24 @@ def synthesize(
             f"generator must be a CPU torch.Generator (got one on {generator.device}) so "
             "that a seed draws the same groups on every device"
         )
+    if primary not in PRIMARY_DRAWS:
+        raise ValueError(f"primary must be one of {', '.join(PRIMARY_DRAWS)}, got {primary!r}")
     _check_synthesis_inputs(features, labels, k, distances)
     device = features.device
-    groups, pick = _draw_groups(features.shape[0], k, generator)
+    groups, draw = _draw_groups(features.shape[0], k, generator, primary)
     groups = groups.to(device, non_blocking=True)
-    pick = pick.to(device, non_blocking=True)
+    draw = draw.to(device, non_blocking=True)
     distances = distances.to(device=device, dtype=torch.float32)
     labels = labels.to(device)
 
     m = groups.shape[0]
     member_labels = labels[groups]  # m x K
-    primary = member_labels.gather(1, pick.unsqueeze(1)).squeeze(1)  # m
-    d = distances[member_labels, primary.unsqueeze(1)]  # m x K
+    if primary == "member":
+        pick = draw
+    else:  # each distinct label once: the best score among the first members of each label
+        pick = torch.where(_first_of_label(member_labels), draw, -1.0).argmax(dim=1)
+    primary_emotion = member_labels.gather(1, pick.unsqueeze(1)).squeeze(1)  # m
+    d = distances[member_labels, primary_emotion.unsqueeze(1)]  # m x K
     weights = mixing_weights(d)  # Eq. 3: a_i = exp(-d_i) / sum_j exp(-d_j)
     members = features.index_select(0, groups.reshape(-1)).view(m, k, -1)  # m x K x D
     # sum_i a_i v_i for every group at once: (m x 1 x K) @ (m x K x D) -> m x D
@@ -146,4 +168,4 @@ def synthesize(
     mixed = torch.bmm(weights.to(features.dtype).unsqueeze(1), members).squeeze(1)
     targets = torch.zeros(m, distances.shape[0], device=device)
     targets.scatter_add_(1, member_labels, weights)  # ... and t = sum_i a_i onehot(y_i)
-    return MixedBatch(mixed, targets, groups, primary, weights)
+    return MixedBatch(mixed, targets, groups, primary_emotion, weights)

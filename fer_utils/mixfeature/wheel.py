@@ -19,6 +19,10 @@ named layouts:
 ``"uniform"``
     Every distance is 0, neutral's included, so every group member weighs ``1/K``: the
     paper's unguided variant.
+``"shuffled"``
+    A control for the ablations: Plutchik's positions, but handed to the emotions in a
+    fixed scrambled order (:data:`SHUFFLED_POSITIONS`), so the distances have the same
+    spread as Plutchik's while saying nothing true about which emotions are alike.
 a distance matrix
     A ``K x K`` array in the dataset's class order, or a mapping
     ``{(name, name): distance}``; it is checked (square, symmetric, zero diagonal,
@@ -39,7 +43,7 @@ import torch
 from fer_utils.data.dataset import CANONICAL_CLASSES, check_classes
 
 #: The named wheel layouts accepted by :func:`distance_matrix`.
-LAYOUTS: tuple[str, ...] = ("plutchik", "ring", "uniform")
+LAYOUTS: tuple[str, ...] = ("plutchik", "ring", "uniform", "shuffled")
 
 #: Distance from neutral to every other emotion (paper A, section 3.2).
 NEUTRAL_DISTANCE: float = 3.0
@@ -68,6 +72,18 @@ PETAL_POSITIONS: dict[str, float] = {
     "disgust": float(PLUTCHIK_PETALS.index("disgust")),
     "contempt": 5.5,  # no petal of its own: between disgust (5) and anger (6)
     "anger": float(PLUTCHIK_PETALS.index("anger")),
+}
+
+#: The ``"shuffled"`` control: the positions of :data:`PETAL_POSITIONS` dealt out again so
+#: that every emotion moves (happiness takes sadness's place, sadness contempt's, ...).
+SHUFFLED_POSITIONS: dict[str, float] = {
+    "happiness": 4.0,
+    "fear": 6.0,
+    "surprise": 0.0,
+    "sadness": 5.5,
+    "disgust": 2.0,
+    "contempt": 3.0,
+    "anger": 5.0,
 }
 
 _MATRIX_HELP = "a K x K distance matrix or a {(name, name): distance} mapping"
@@ -106,11 +122,13 @@ def wheel_positions(classes: Sequence[str], layout: str = "plutchik") -> dict[st
     ``ring`` spreads the dataset's emotions evenly in Plutchik order (place ``i`` of
     ``n`` at ``i * 8 / n``); ``uniform`` has no geometry (all distances are 0) and
     returns the Plutchik positions so that the plot still has somewhere to put each
-    emotion. Neutral has no angle (it is equally far from everything) and is left out.
-    Keys follow the order of ``classes``.
+    emotion; ``shuffled`` gives :data:`SHUFFLED_POSITIONS`. Neutral has no angle (it is
+    equally far from everything) and is left out. Keys follow the order of ``classes``.
     """
     _check_layout_name(layout)
     emotions = _emotions(classes)
+    if layout == "shuffled":
+        return {name: SHUFFLED_POSITIONS[name] for name in emotions}
     if layout != "ring":
         return {name: PETAL_POSITIONS[name] for name in emotions}
     order = _ring_order(emotions)
@@ -125,8 +143,9 @@ def _named_distances(classes: tuple[str, ...], layout: str) -> np.ndarray:
     out = np.zeros((k, k), dtype=np.float64)
     if layout == "uniform":
         return out
-    if layout == "plutchik":
-        position, period = PETAL_POSITIONS, WHEEL_PERIOD
+    if layout in ("plutchik", "shuffled"):
+        position = PETAL_POSITIONS if layout == "plutchik" else SHUFFLED_POSITIONS
+        period = WHEEL_PERIOD
     else:  # ring: the dataset's own emotions, neighbours 1 apart
         order = _ring_order([c for c in classes if c != "neutral"])
         position = {name: float(i) for i, name in enumerate(order)}

@@ -64,6 +64,10 @@ Edge cases of the multi-label metrics (one rule each, applied the same way every
     A batch of one sample follows the same rules; macro-AUC is then always ``nan``.
 
 Means over runs are formatted by :func:`mean_std` (:mod:`~fer_utils.metrics.summary`).
+Two methods run on the same folds and seeds are compared by
+:mod:`~fer_utils.metrics.significance` (paper A's Table 5): :func:`paired_t_test`,
+:func:`corrected_resampled_t_test` (Nadeau and Bengio), :func:`wilcoxon_signed_rank`,
+:func:`holm`, :func:`mean_difference_ci`, :func:`effect_size` and :func:`compare_methods`.
 """
 
 
@@ -97,6 +101,18 @@ from fer_utils.metrics.multilabel import (
     predict_labels,
     ranking_loss,
 )
+from fer_utils.metrics.significance import (
+    MeanDifferenceCI,
+    TTestResult,
+    WilcoxonResult,
+    compare_methods,
+    corrected_resampled_t_test,
+    effect_size,
+    holm,
+    mean_difference_ci,
+    paired_t_test,
+    wilcoxon_signed_rank,
+)
 from fer_utils.metrics.single_label import (
     accuracy,
     confusion_matrix,
@@ -113,19 +129,26 @@ __all__ = [
     "LDL_METRICS",
     "MULTILABEL_METRICS",
     "ArrayLike",
+    "MeanDifferenceCI",
+    "TTestResult",
+    "WilcoxonResult",
     "accuracy",
     "as_numpy",
     "average_precision",
     "canberra",
     "chebyshev",
     "clark",
+    "compare_methods",
     "confusion_matrix",
+    "corrected_resampled_t_test",
     "cosine",
     "coverage",
     "cross_entropy_mean",
+    "effect_size",
     "entropy",
     "format_mean_std",
     "hamming_loss",
+    "holm",
     "intersection",
     "kl_divergence",
     "kl_divergence_ldl",
@@ -135,15 +158,18 @@ __all__ = [
     "macro_f1",
     "mean_and_std",
     "mean_class_accuracy",
+    "mean_difference_ci",
     "mean_std",
     "micro_auc",
     "micro_f1",
     "multilabel_report",
     "one_error",
+    "paired_t_test",
     "per_class_accuracy",
     "per_class_from_confusion",
     "per_label_auc",
     "predict_labels",
     "ranking_loss",
     "single_label_report",
+    "wilcoxon_signed_rank",
 ]

@@ -13,7 +13,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv run test quick lint lab notebooks benchmark clean-venv
+.PHONY: venv run test quick lint lab notebooks benchmark replicate clean-venv
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ benchmark: $(STAMP)
 	$(PY) scripts/benchmark_train.py
 	$(PY) scripts/benchmark_mfjle.py
 	$(PY) scripts/benchmark_sweep.py
+
+## replicate: paper A's Table 2 at the paper's settings on a CUDA GPU, every dataset present
+replicate: $(STAMP)
+	$(PY) scripts/replicate_paper.py $(ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -376,3 +376,23 @@ def test_table2_image_level_kfold_is_its_own_protocol(
     assert files and all(name.startswith("synthetic_kfold_sample") for name in files)
     runs = pd.read_csv(tmp_path / "table2_runs" / f"{files[0]}")
     assert len(runs) == 2  # two folds
+
+
+def test_replicate_plans_the_papers_rows_for_the_datasets_present(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    replicate = _load("replicate_paper")
+    (tmp_path / "jaffe").mkdir()
+    (tmp_path / "ferplus").mkdir()
+    monkeypatch.setenv("FER_DATA_DIR", str(tmp_path))
+    assert replicate.main(["--dry-run", "--seeds", "0"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [ln.split("--methods")[0].split("run_table2.py ")[1].strip() for ln in lines] == [
+        "--dataset jaffe --protocol kfold --group-by sample", "--dataset jaffe --protocol kfold",
+        "--dataset ferplus --protocol official"]
+    assert all("--epochs" not in ln and "--image-size" not in ln for ln in lines)
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    assert replicate.main([]) == 2
+    assert "no CUDA device here" in capsys.readouterr().err
+    assert replicate.main(["--datasets", "ckplus", "--dry-run"]) == 2
+    assert "no ckplus under" in capsys.readouterr().err

@@ -1,0 +1,111 @@
+"""Why the compact CNN does not fit JAFFE at 128-256 px: a convergence probe (issue 10).
+
+Trains paper A's JAFFE preset (cnn3, batch 16) on the 45-image sample-level hold-out
+(replication notes D5) under a list of named variants, each changing one thing from a
+reference (128x128, lr 0.01, basic augmentation, precise batch-norm on): the augmentation,
+precise batch-norm, the batch size, the input size, and the depth (receptive field) of
+the network. For every run it records the training cross-entropy averaged over the last
+10 % of the epochs, how much it still fell over those epochs (relative to the 10 % before),
+the accuracy of the selected model on every image outside the test split (training and
+validation parts: how well it fits), and the test accuracy.
+
+Rows go to ``--out`` (default ``results/convergence/jaffe_probe.csv``), one per variant
+and seed, merged under a lock with provenance (commit, device, duration, command); a
+variant and seed already in the file is skipped, so a killed probe resumes. Needs JAFFE
+under ``$FER_DATA_DIR/jaffe``. Asserts nothing; read the table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from fer_utils.data import load_dataset
+from fer_utils.mixfeature.presets import preset
+from fer_utils.protocols import holdout_indices, holdout_protocol
+from fer_utils.provenance import REPO_ROOT
+from fer_utils.runs.results import update_results_table
+from fer_utils.training.evaluate import predict_proba
+
+#: One change from the reference each (flat TrainConfig fields).
+REFERENCE = {"image_size": 128, "lr": 0.01, "augment": "basic", "precise_bn_images": 4096,
+             "batch_size": 16, "model_options": {"pool": 2}}
+VARIANTS: dict[str, dict] = {
+    "reference_128": {},
+    "no_augment_128": {"augment": "none"},
+    "no_precise_bn_128": {"precise_bn_images": 0},
+    "batch64_128": {"batch_size": 64},
+    "size64": {"image_size": 64},
+    "size256": {"image_size": 256},
+    "five_blocks_128": {"model_options": {"pool": 2, "widths": [32, 64, 128, 128, 128]}},
+    "five_blocks_256": {"image_size": 256,
+                        "model_options": {"pool": 2, "widths": [32, 64, 128, 128, 128]}},
+    "five_blocks_128_lr0.001": {"lr": 0.001,
+                                "model_options": {"pool": 2, "widths": [32, 64, 128, 128, 128]}},
+}
+
+
+def late_train_ce(history: pd.DataFrame) -> tuple[float, float]:
+    """Mean training CE over the last 10 % of epochs, and its drop from the 10 % before."""
+    ce = history["train_ce"].to_numpy()
+    n = max(1, len(ce) // 10)
+    last, before = ce[-n:].mean(), ce[-2 * n:-n].mean() if len(ce) >= 2 * n else np.nan
+    return float(last), float(before - last)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--data-root", default=None)
+    parser.add_argument("--out", type=Path,
+                        default=REPO_ROOT / "results" / "convergence" / "jaffe_probe.csv")
+    args = parser.parse_args(argv)
+    command = shlex.join(["python", "scripts/probe_convergence.py", *(argv or sys.argv[1:])])
+    ds = load_dataset("jaffe", root=args.data_root)
+    done = pd.read_csv(args.out) if args.out.exists() else pd.DataFrame(
+        columns=["variant", "seed", "epochs"])
+    for name in args.variants:
+        for seed in args.seeds:
+            if ((done["variant"] == name) & (done["seed"] == seed)
+                    & (done["epochs"] == args.epochs)).any():
+                print(f"{name} seed {seed}: in {args.out} already", flush=True)
+                continue
+            flat = {**REFERENCE, **VARIANTS[name], "epochs": args.epochs, "progress": False}
+            config = preset("jaffe", **flat)
+            start = time.perf_counter()
+            result = holdout_protocol(config, ds, test_size=45, seed=0, group_by="sample",
+                                      train_seeds=[seed], keep_models=True)
+            run = result.runs[0]
+            ce_last, ce_drop = late_train_ce(run.history)
+            rest = ds.subset(holdout_indices(ds, 45, seed=0, group_by="sample")[0])
+            fit = float((predict_proba(run.model, rest, config).argmax(1)
+                         == rest.labels.numpy()).mean())
+            row = {
+                "variant": name, "seed": seed, "epochs": args.epochs,
+                "changes": "; ".join(f"{k}={v}" for k, v in VARIANTS[name].items()) or "none",
+                "train_ce_last10pct": ce_last, "train_ce_drop_last10pct": ce_drop,
+                "best_epoch": run.summary()["best_epoch"],
+                "val_accuracy": run.summary().get("val_accuracy"),
+                "test_accuracy": run.summary()["test_accuracy"],
+                "fit_accuracy": fit,  # on every image outside the test split
+                "n_test": int(result.table["n_test"].iloc[0]),
+                "seconds": round(time.perf_counter() - start, 1),
+                "git_commit": result.provenance.get("git_commit"),
+                "device": result.table["device"].iloc[0], "command": command,
+            }
+            update_results_table(args.out, pd.DataFrame([row]), key=["variant", "seed", "epochs"])
+            print(f"{name} seed {seed}: train CE {ce_last:.3f} (still falling by {ce_drop:.3f}),"
+                  f" test {row['test_accuracy']:.3f}, {row['seconds']} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

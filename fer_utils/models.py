@@ -102,12 +102,12 @@ def cnn3_backbone(
     the face (brows above, mouth below). Works on any input of at least 32x32 (three
     max-pools leave at least 4x4). Paper A gives neither widths nor pooling: (32, 64,
     128) and global pooling are this repository's defaults. One block per entry of
-    ``widths``: three blocks see 22x22 pixels each (receptive field), a fifth of a
-    128-pixel face; ``widths=(32, 64, 128, 128, 128)`` gives five blocks, which see 94x94.
+    ``widths`` (3 to 7): three blocks see 22x22 pixels each (receptive field), a sixth of
+    a 128-pixel face; ``widths=(32, 64, 128, 128, 128)`` gives five blocks, which see 94x94.
     """
-    if not 1 <= len(widths) <= 7 or any(int(w) < 1 for w in widths):
+    if not 3 <= len(widths) <= 7 or any(int(w) < 1 for w in widths):
         raise ValueError(
-            f"widths must be 1 to 7 positive channel counts (one per block), got {tuple(widths)}"
+            f"widths must be 3 to 7 positive channel counts (one per block), got {tuple(widths)}"
         )
     if isinstance(pool, bool) or not isinstance(pool, int) or not 1 <= pool <= 4:
         raise ValueError(f"pool must be an integer from 1 to 4, got {pool!r}")

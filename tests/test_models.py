@@ -22,6 +22,7 @@ CASES = [
     ("cnn3", {"widths": (8, 16, 24)}, 3, 48, 24),
     ("cnn3", {}, 1, 64, 128),
     ("cnn3", {"widths": (8, 16, 24), "pool": 2}, 1, 32, 96),
+    ("cnn3", {"widths": (8, 8, 8, 8, 16), "pool": 2}, 1, 128, 64),  # five blocks
     ("resnet18", {"stem": "standard"}, 1, 48, 512),
     ("resnet18", {"stem": "standard"}, 3, 32, 512),
     ("resnet18", {"stem": "small"}, 1, 48, 512),

@@ -1,7 +1,7 @@
 """What decides a training run, grouped by concern: :class:`TrainConfig` and its parts.
 
 Notebook 04 (training) builds these through :func:`fer_utils.mixfeature.presets.preset`. A
-run is described by five small groups, so that a reader sees at once which settings belong
+run is described by six small groups, so that a reader sees at once which settings belong
 to what, and a single-label run carries no MF-JLE settings at all:
 
 =============================== ============================================================
@@ -12,6 +12,8 @@ group                           settings
                                 augmentation, precise batch-norm, model selection
 :class:`MixFeatureConfig`       paper A's K, lambda and wheel (used when
                                 ``method="mixfeature"``)
+:class:`BaselineConfig`         paper A's Table 4 comparison methods (MixUp, CutMix, ...;
+                                :mod:`fer_utils.baselines`), used by those methods only
 :class:`MultiLabelConfig`       paper B's crops, lambda_i, loss and threshold (present only
                                 when ``task="multi_label"``, else ``None``)
 :class:`RuntimeConfig`          seed, device, precision, determinism, checkpoints, progress
@@ -42,6 +44,8 @@ import pandas as pd
 import torch
 
 from fer_utils import augment as aug
+from fer_utils.baselines.config import BASELINE_METHODS, BaselineConfig
+from fer_utils.baselines.mixstyle import check_layers
 from fer_utils.mfjle.loss import MULTILABEL_LOSSES
 from fer_utils.mfjle.model import NUM_LOCAL
 from fer_utils.mixfeature.wheel import LAYOUTS
@@ -50,7 +54,9 @@ from fer_utils.training.checks import check_choice, check_int, check_number, fai
 
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adam")
 SCHEDULES: tuple[str, ...] = ("constant", "step")
-METHODS: tuple[str, ...] = ("baseline", "mixfeature")
+#: ``"baseline"`` (cross-entropy), ``"mixfeature"`` (paper A) and paper A's Table 4
+#: comparison methods (:data:`fer_utils.baselines.BASELINE_METHODS`).
+METHODS: tuple[str, ...] = ("baseline", "mixfeature", *BASELINE_METHODS)
 #: ``"single_label"`` (paper A: one class per image, softmax) or ``"multi_label"``
 #: (paper B: a set of labels per image, sigmoid per label).
 TASKS: tuple[str, ...] = ("single_label", "multi_label")
@@ -81,7 +87,7 @@ NON_IDENTITY_FIELDS: tuple[str, ...] = ("checkpoint_dir", "progress")
 
 
 # ---------------------------------------------------------------------------------------
-# The five groups
+# The groups (BaselineConfig lives in fer_utils.baselines.config)
 # ---------------------------------------------------------------------------------------
 
 
@@ -306,6 +312,7 @@ GROUPS: dict[str, type] = {
     "network": NetworkConfig,
     "optim": OptimConfig,
     "mixfeature": MixFeatureConfig,
+    "baselines": BaselineConfig,
     "multilabel": MultiLabelConfig,
     "runtime": RuntimeConfig,
 }
@@ -332,9 +339,10 @@ class TrainConfig:
 
     ``task`` is ``"single_label"`` (paper A) or ``"multi_label"`` (paper B: binary
     cross-entropy on the dataset's ``multilabels``); ``method`` is ``"baseline"``
-    (cross-entropy) or ``"mixfeature"`` (paper A's loss, single-label only). The groups
-    are described in the module docstring; ``multilabel`` is made with its defaults when
-    ``task="multi_label"`` and must be ``None`` otherwise.
+    (cross-entropy), ``"mixfeature"`` (paper A's loss) or one of paper A's Table 4
+    comparison methods (:mod:`fer_utils.baselines`); all but ``"baseline"`` are
+    single-label only. The groups are described in the module docstring; ``multilabel``
+    is made with its defaults when ``task="multi_label"`` and must be ``None`` otherwise.
     """
 
     task: str = "single_label"
@@ -342,6 +350,7 @@ class TrainConfig:
     network: NetworkConfig = field(default_factory=NetworkConfig)
     optim: OptimConfig = field(default_factory=OptimConfig)
     mixfeature: MixFeatureConfig = field(default_factory=MixFeatureConfig)
+    baselines: BaselineConfig = field(default_factory=BaselineConfig)
     multilabel: MultiLabelConfig | None = None
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
 
@@ -359,8 +368,12 @@ class TrainConfig:
         if self.network.model == "mfjle" and self.task != "multi_label":
             fail("task", "'multi_label' for model='mfjle'", self.task)
         if self.task == "multi_label" and self.method != "baseline":
-            fail("method", "'baseline' for task='multi_label' (MixFeature is single-label)",
-                  self.method)
+            fail("method", "'baseline' for task='multi_label' (the other methods are "
+                 "single-label)", self.method)
+        if self.method == "mixstyle":
+            net = self.network
+            check_layers(net.model, net.in_channels, net.model_options, net.stem,
+                         self.baselines.mixstyle_layers)
         check_choice("selection", self.optim.selection, ("auto", *TASK_SELECTION[self.task]))
 
     # -- flat access -----------------------------------------------------------------
@@ -452,7 +465,8 @@ class TrainConfig:
         """The flat fields that decide the numbers of a run (not :data:`NON_IDENTITY_FIELDS`).
 
         ``selection`` enters resolved (``"auto"`` is the metric it stands for). A
-        single-label run leaves out ``task`` and ``input_norm`` when it is ``"none"``.
+        single-label run leaves out ``task`` and ``input_norm`` when it is ``"none"``; of
+        the :class:`BaselineConfig` fields only those of the run's own method enter.
         This is the same dict as before the fields were grouped, so run names and
         checkpoints written earlier still resume.
         """
@@ -460,6 +474,10 @@ class TrainConfig:
         for name in NON_IDENTITY_FIELDS:
             d.pop(name)
         d["selection"] = self.resolved_selection()
+        own = BaselineConfig.fields_of(self.method)
+        for name in (f.name for f in fields(BaselineConfig)):
+            if name not in own:
+                d.pop(name)
         if self.task == "single_label":
             d.pop("task")
             if self.network.input_norm == "none":
@@ -475,9 +493,9 @@ class TrainConfig:
         """A short table of the settings that matter for this run, by group.
 
         Introduced in notebook 04 (printed before each training). MixFeature's settings
-        appear only for ``method="mixfeature"`` and the multi-label ones only for
-        multi-label runs; of the runtime group only what can change the numbers or the
-        speed (seed, device, precision) is shown.
+        appear only for ``method="mixfeature"``, a comparison method's only for it, and
+        the multi-label ones only for multi-label runs; of the runtime group only what
+        can change the numbers or the speed (seed, device, precision) is shown.
         """
         shown = {
             "network": dataclasses.asdict(self.network),
@@ -486,6 +504,10 @@ class TrainConfig:
         }
         if self.method == "mixfeature":
             shown["mixfeature"] = dataclasses.asdict(self.mixfeature)
+        if self.method in BASELINE_METHODS:
+            shown["baselines"] = {
+                k: getattr(self.baselines, k) for k in BaselineConfig.fields_of(self.method)
+            }
         if self.multilabel is not None:
             shown["multilabel"] = dataclasses.asdict(self.multilabel)
         shown["optim"]["selection"] = self.resolved_selection()

@@ -1,4 +1,4 @@
-"""One optimisation step: the baseline, MixFeature (paper A) and MF-JLE (paper B).
+"""One optimisation step: the baseline, MixFeature and its comparisons (paper A), MF-JLE (paper B).
 
 Part of :func:`fer_utils.training.loop.train` (notebook 04; the multi-label step in notebook
 05). This is the part of the trainer a student should read: each function takes one uint8
@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from fer_utils import augment as aug
+from fer_utils import baselines
 from fer_utils.mfjle.loss import mfjle_loss
 from fer_utils.mfjle.model import MFJLE
 from fer_utils.mixfeature.loss import mixfeature_loss
@@ -34,7 +35,12 @@ def training_step(
 ) -> dict[str, float]:
     """One single-label optimisation step on a uint8 batch; returns ``{"ce", "loss", "kl"}``.
 
-    Baseline: cross-entropy on the augmented batch. MixFeature
+    Baseline: cross-entropy on the augmented batch. Table 4 comparison methods
+    (:mod:`fer_utils.baselines`): cross-entropy on the batch the method makes, against
+    its label distributions for the mixing methods (MixUp, CutMix, SaliencyMix, TokenMix:
+    ``-sum_c t_c log p_c``), against the class labels for the others; ``ce`` and ``loss``
+    are both that cross-entropy (for a mixing method it is not the cross-entropy of the
+    unmixed images that ``ce`` is for the baseline). MixFeature
     (paper A): the features of the batch are mixed in groups by Algorithm 1
     (:func:`fer_utils.mixfeature.synthesis.synthesize`), the classifier head scores the
     originals and the mixtures, and the loss is Eq. 8
@@ -42,14 +48,23 @@ def training_step(
     baseline. Each ``ctx.phase`` block is timed when the benchmark asks for it.
     """
     cfg = ctx.config
+    targets = labels  # class indices, or N x C label distributions for a mixing method
     with ctx.phase("augment"):
-        x = ctx.to_layout(aug.augment_batch(images, None, cfg.optim.augment, generators["augment"]))
-    with ctx.phase("forward"), ctx.autocast():
+        if cfg.method in baselines.BASELINE_METHODS:
+            x, targets = baselines.augmented_batch(cfg.method, images, labels, model.num_classes,
+                                                   cfg.baselines, cfg.optim.augment, generators)
+        else:
+            x = aug.augment_batch(images, None, cfg.optim.augment, generators["augment"])
+        x = ctx.to_layout(x)
+    feature_mixing = baselines.feature_mixing(  # MixStyle's hooks, else nothing
+        model, cfg.method, cfg.network.model, cfg.baselines, generators["mix"]
+    )
+    with ctx.phase("forward"), ctx.autocast(), feature_mixing:
         feats = model.features(x)  # v_i, one feature vector per image
         logits = model.head(feats).float()
-    if cfg.method == "baseline":
+    if cfg.method != "mixfeature":
         with ctx.phase("loss"):
-            loss = F.cross_entropy(logits, labels)
+            loss = F.cross_entropy(logits, targets)
             ce = loss.item()
         parts = {"ce": ce, "loss": ce, "kl": math.nan}
     else:

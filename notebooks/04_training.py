@@ -82,6 +82,8 @@ image_size = "preset"  # "preset": the preset's input size (JAFFE and CK+ 256, F
 mix_k = 3  # MixFeature group size K
 mix_lambda = 0.5  # weight of the cross-entropy term (the paper does not give it)
 wheel_layout = "plutchik"  # "plutchik", "ring", "uniform" or "shuffled" (a control)
+mix_beta = "sample"  # Eq. 7's beta: "sample" (each mixture's own) or "batch" (one per batch), replication notes D11
+mix_primary = "member"  # primary emotion: "member" (a random member's label) or "label" (a random distinct label), D11
 methods = ["baseline", "mixfeature"]  # what to train; the comparisons need both (a K sweep needs only "mixfeature")
 seeds = None  # one run per seed and method; None: [0, 1, 2], or [0] in quick mode
 checkpoint_dir = None  # a folder for per-epoch checkpoints (a killed run resumes)
@@ -107,6 +109,8 @@ output_dir = None  # a folder to save figures and tables into, or None
 from IPython.display import display
 
 from fer_utils.data import DATASETS
+from fer_utils.mixfeature.loss import BETA_MODES
+from fer_utils.mixfeature.synthesis import PRIMARY_DRAWS
 from fer_utils.mixfeature.wheel import LAYOUTS
 from fer_utils.runs.params import (
     check_choice,
@@ -138,6 +142,8 @@ check_int_or("image_size", image_size, 32, "preset")
 check_int("mix_k", mix_k, 2)
 check_number("mix_lambda", mix_lambda, 0.0, 1.0)
 check_choice("wheel_layout", wheel_layout, LAYOUTS)
+check_choice("mix_beta", mix_beta, BETA_MODES)
+check_choice("mix_primary", mix_primary, PRIMARY_DRAWS)
 check_subset("methods", methods, ["baseline", "mixfeature"])
 check_seeds("seeds", seeds)
 check_flag("run_protocols", run_protocols)
@@ -150,7 +156,7 @@ check_int("data_seed", data_seed, 0)
 record = RunRecord("04_training", dict(
     dataset=dataset, data_root=data_root, n_synthetic=n_synthetic, epochs=epochs,
     image_size=image_size, mix_k=mix_k, mix_lambda=mix_lambda, wheel_layout=wheel_layout,
-    methods=methods, seeds=seeds, checkpoint_dir=checkpoint_dir, run_protocols=run_protocols,
+    mix_beta=mix_beta, mix_primary=mix_primary, methods=methods, seeds=seeds, checkpoint_dir=checkpoint_dir, run_protocols=run_protocols,
     protocol_folds=protocol_folds, protocol_epochs=protocol_epochs,
     protocol_seeds=protocol_seeds, protocol_max_images=protocol_max_images, quick=quick,
     data_seed=data_seed, output_dir=output_dir,
@@ -188,7 +194,7 @@ print(ds.summary())
 print({name: len(part) for name, part in parts.items()})
 
 overrides = {"mix_k": mix_k, "mix_lambda": mix_lambda, "wheel_layout": wheel_layout,
-             "checkpoint_dir": checkpoint_dir}
+             "mix_beta": mix_beta, "mix_primary": mix_primary, "checkpoint_dir": checkpoint_dir}
 if epochs != "preset":
     overrides["epochs"] = epochs
 if image_size != "preset":

@@ -421,7 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dataset", choices=DATASETS, default="synthetic")
     parser.add_argument("--data-root", default=None)
     parser.add_argument("--protocol", choices=PROTOCOLS, default="official")
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS))
+    parser.add_argument("--methods", nargs="+", choices=METHODS, default=["baseline", "mixfeature"],
+                        help="default: baseline mixfeature (the others: paper A's Table 4)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--split-seed", type=int, default=SETUP_DEFAULTS["split_seed"])
     parser.add_argument("--folds", type=int, default=SETUP_DEFAULTS["folds"])

@@ -324,3 +324,22 @@ def test_batch_level_beta_weighs_every_kl_by_the_mean_entropy() -> None:
     assert batch["kl"] != pytest.approx(per_sample["kl"])
     with pytest.raises(ValueError, match="beta must be one of sample, batch"):
         mixfeature_loss(logits, labels, mixed, targets, beta="group")
+
+
+def test_the_d11_readings_are_training_options_that_leave_old_run_names_alone() -> None:
+    from fer_utils.data import load_dataset
+    from fer_utils.mixfeature.presets import preset
+    from fer_utils.training.loop import train
+
+    base = preset("synthetic", image_size=32, epochs=1, batch_size=32, progress=False,
+                  precise_bn_images=0, model_options={"widths": [8, 8, 8]}, method="mixfeature")
+    assert "mix_beta" not in base.identity() and "mix_primary" not in base.identity()
+    other = base.replace(mix_beta="batch", mix_primary="label")
+    assert other.identity()["mix_beta"] == "batch" and other.key() != base.key()
+    ds = load_dataset("synthetic", n=120, image_size=32)
+    parts = [ds.subset(ds.split_indices(s)) for s in ("train", "val")]
+    losses = {cfg.key(): train(cfg, *parts).history["train_kl"].iloc[0]
+              for cfg in (base, other)}
+    assert all(math.isfinite(v) for v in losses.values()) and len(set(losses.values())) == 2
+    with pytest.raises(ValueError, match="mix_beta"):
+        base.replace(mix_beta="group")

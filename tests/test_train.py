@@ -331,7 +331,7 @@ BAD_VALUES = [
     ("schedule", "cosine"),
     ("step_every", 0),
     ("gamma", 0.0),
-    ("method", "mixup"),
+    ("method", "manifold_mixup"),
     ("mix_k", 1),
     ("mix_lambda", 1.5),
     ("wheel_layout", "circle"),

@@ -48,6 +48,8 @@ from fer_utils.baselines.config import BASELINE_METHODS, BaselineConfig
 from fer_utils.baselines.mixstyle import check_layers
 from fer_utils.mfjle.loss import MULTILABEL_LOSSES
 from fer_utils.mfjle.model import NUM_LOCAL
+from fer_utils.mixfeature.loss import BETA_MODES
+from fer_utils.mixfeature.synthesis import PRIMARY_DRAWS
 from fer_utils.mixfeature.wheel import LAYOUTS
 from fer_utils.models import INPUT_NORMS, MODEL_NAMES, STEMS, build_backbone, model_options
 from fer_utils.training.checks import check_choice, check_int, check_number, fail
@@ -203,14 +205,22 @@ class MixFeatureConfig:
             the paper gives none: ``docs/replication.md`` D2).
         wheel_layout: a name from :data:`fer_utils.mixfeature.wheel.LAYOUTS` or a
             K x K distance matrix as nested lists (``docs/replication.md`` D1).
+        mix_beta: Eq. 7's beta, ``"sample"`` (each synthesized sample's own target
+            entropy) or ``"batch"`` (one batch-level beta), ``docs/replication.md`` D11.
+        mix_primary: how Algorithm 1 draws a group's primary emotion, ``"member"`` (a
+            random member's label) or ``"label"`` (a random distinct label), D11.
     """
 
     mix_k: int = 3
     mix_lambda: float = 0.5
     wheel_layout: str | list[list[float]] = "plutchik"
+    mix_beta: str = "sample"
+    mix_primary: str = "member"
 
     def __post_init__(self) -> None:
         check_int("mix_k", self.mix_k, 2)
+        check_choice("mix_beta", self.mix_beta, BETA_MODES)
+        check_choice("mix_primary", self.mix_primary, PRIMARY_DRAWS)
         check_number("mix_lambda", self.mix_lambda, 0.0, 1.0, open_low=False)
         layout = self.wheel_layout
         if isinstance(layout, np.ndarray | torch.Tensor | tuple):
@@ -474,6 +484,9 @@ class TrainConfig:
         for name in NON_IDENTITY_FIELDS:
             d.pop(name)
         d["selection"] = self.resolved_selection()
+        for name, default in (("mix_beta", "sample"), ("mix_primary", "member")):
+            if d[name] == default:  # added later: left out at their defaults, so runs
+                d.pop(name)  # named before they existed keep their names
         own = BaselineConfig.fields_of(self.method)
         for name in (f.name for f in fields(BaselineConfig)):
             if name not in own:

@@ -70,12 +70,14 @@ def training_step(
     else:
         mix = cfg.mixfeature
         with ctx.phase("mix"):  # Algorithm 1: groups of K, weights softmax(-d), mixtures
-            mb = synthesize(feats.float(), labels, mix.mix_k, ctx.distances, generators["mix"])
+            mb = synthesize(feats.float(), labels, mix.mix_k, ctx.distances, generators["mix"],
+                            primary=mix.mix_primary)
         with ctx.phase("forward"), ctx.autocast():
             mixed_logits = model.head(mb.features)  # the same head scores the mixtures
         with ctx.phase("loss"):  # Eqs. 5-8
             loss, parts = mixfeature_loss(
-                logits, labels, mixed_logits.float(), mb.targets, mix.mix_lambda
+                logits, labels, mixed_logits.float(), mb.targets, mix.mix_lambda,
+                beta=mix.mix_beta,
             )
     with ctx.phase("backward"):
         optimizer.zero_grad(set_to_none=True)

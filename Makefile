@@ -47,8 +47,8 @@ lab: $(STAMP)
 ## notebooks: after editing notebooks/NN_name.py, regenerate NN_name.ipynb (output-free).
 ## jupytext --sync takes each pair's inputs from its newer file, keeping cell ids.
 notebooks: $(STAMP)
-	$(PY) -m jupytext --sync notebooks/[0-9][0-9]_*.py
-	$(PY) -m jupyter nbconvert --log-level=WARN --clear-output --inplace notebooks/[0-9][0-9]_*.ipynb
+	$(PY) -m jupytext --sync notebooks/[0-9][0-9]_*.py notebooks/experiments/*.py
+	$(PY) -m jupyter nbconvert --log-level=WARN --clear-output --inplace notebooks/[0-9][0-9]_*.ipynb notebooks/experiments/*.ipynb
 
 ## benchmark: data loading, training throughput (baseline vs MixFeature), MF-JLE step and crops
 benchmark: $(STAMP)

@@ -17,6 +17,8 @@ import pytest
 from fer_utils.runs.notebooks import NOTEBOOK_DIR, list_notebooks
 
 NOTEBOOKS = list_notebooks()
+#: The experiment notebooks the sweeps run (not part of the numbered course).
+EXPERIMENTS = sorted((NOTEBOOK_DIR / "experiments").glob("*.ipynb"))
 SYNC_HINT = "edit the .py and run `make notebooks`"
 
 
@@ -67,13 +69,13 @@ def test_there_are_notebooks() -> None:
     assert NOTEBOOKS, "no numbered notebooks found in notebooks/"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS + EXPERIMENTS, ids=lambda p: p.name)
 def test_pair_is_in_sync(path: Path) -> None:
     difference = pair_difference(path)
     assert difference is None, difference
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS + EXPERIMENTS, ids=lambda p: p.name)
 def test_parameters_tag_in_both_files(path: Path) -> None:
     nb = json.loads(path.read_text(encoding="utf-8"))
     assert _has_parameters_cell(_cells(nb)), f"{path.name}: no code cell tagged 'parameters'"
@@ -83,7 +85,7 @@ def test_parameters_tag_in_both_files(path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", NOTEBOOKS + EXPERIMENTS, ids=lambda p: p.name)
 def test_pairing_metadata_and_python3_kernel(path: Path) -> None:
     nb = json.loads(path.read_text(encoding="utf-8"))
     # the pairing lets JupyterLab (jupytext's extension) save both files together

@@ -23,7 +23,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from fer_utils.data import load_dataset
@@ -31,6 +30,7 @@ from fer_utils.mixfeature.presets import preset
 from fer_utils.protocols import holdout_indices, holdout_protocol
 from fer_utils.provenance import REPO_ROOT
 from fer_utils.runs.results import update_results_table
+from fer_utils.training.convergence import late_change
 from fer_utils.training.evaluate import predict_proba
 
 #: One change from the reference each (flat TrainConfig fields).
@@ -49,14 +49,6 @@ VARIANTS: dict[str, dict] = {
     "five_blocks_128_lr0.001": {"lr": 0.001,
                                 "model_options": {"pool": 2, "widths": [32, 64, 128, 128, 128]}},
 }
-
-
-def late_train_ce(history: pd.DataFrame) -> tuple[float, float]:
-    """Mean training CE over the last 10 % of epochs, and its drop from the 10 % before."""
-    ce = history["train_ce"].to_numpy()
-    n = max(1, len(ce) // 10)
-    last, before = ce[-n:].mean(), ce[-2 * n:-n].mean() if len(ce) >= 2 * n else np.nan
-    return float(last), float(before - last)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -84,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             result = holdout_protocol(config, ds, test_size=45, seed=0, group_by="sample",
                                       train_seeds=[seed], keep_models=True)
             run = result.runs[0]
-            ce_last, ce_drop = late_train_ce(run.history)
+            ce_last, ce_drop = late_change(run.history)
             rest = ds.subset(holdout_indices(ds, 45, seed=0, group_by="sample")[0])
             fit = float((predict_proba(run.model, rest, config).argmax(1)
                          == rest.labels.numpy()).mean())

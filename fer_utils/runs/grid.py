@@ -23,6 +23,7 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 from fer_utils.runs.notebooks import parameters_cell
@@ -41,6 +42,11 @@ class Cell:
 
     name: str
     parameters: dict[str, Any]
+
+    @property
+    def digest(self) -> str:
+        """The hash of all the cell's parameters that ends its name (its identity)."""
+        return self.name.rsplit("__", 1)[-1]
 
 
 def parse_value(text: str) -> Any:
@@ -88,32 +94,37 @@ def cell_name(parameters: dict[str, Any], varying: list[str]) -> str:
     return f"{readable}__{digest}" if readable else digest
 
 
-def _check_cell_source(notebook: Path) -> tuple[str, str]:
-    """The sources of a notebook's ``parameters`` cell and of the code cell after it."""
+def _check_cell_code(notebook: Path) -> tuple[CodeType, CodeType]:
+    """A notebook's ``parameters`` cell and the code cell after it, compiled."""
     nb = json.loads(notebook.read_text(encoding="utf-8"))
     cells = nb.get("cells", [])
     for i, cell in enumerate(cells):
         if "parameters" in cell.get("metadata", {}).get("tags", []):
             after = [c for c in cells[i + 1:] if c.get("cell_type") == "code"]
             check = "".join(after[0]["source"]) if after else ""
-            return "".join(cell["source"]), check
+            return (compile("".join(cell["source"]), f"{notebook.name}:parameters", "exec"),
+                    compile(check, f"{notebook.name}:check", "exec"))
     raise GridError(f"{notebook}: no cell tagged 'parameters'")
 
 
-def check_values(notebook: Path, parameters: dict[str, Any]) -> None:
+def check_values(
+    notebook: Path, parameters: dict[str, Any],
+    code: tuple[CodeType, CodeType] | None = None,
+) -> None:
     """Run the notebook's parameter-check cell on ``parameters``, without a kernel.
 
     Raises :class:`GridError` with the notebook's own message when it refuses a value.
-    Output of the cell (its table of values) is discarded.
+    Output of the cell (its table of values) is discarded. ``code`` is the two cells
+    already compiled (:func:`build_cells` reads the notebook once for all its cells).
     """
-    params_src, check_src = _check_cell_source(notebook)
+    params_code, check_code = code or _check_cell_code(notebook)
     namespace: dict[str, Any] = {"__name__": "__sweep_check__"}
     sink = io.StringIO()
     try:
         with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            exec(compile(params_src, f"{notebook.name}:parameters", "exec"), namespace)
+            exec(params_code, namespace)
             namespace.update(parameters)
-            exec(compile(check_src, f"{notebook.name}:check", "exec"), namespace)
+            exec(check_code, namespace)
     except Exception as err:
         shown = ", ".join(f"{k}={v!r}" for k, v in parameters.items())
         raise GridError(
@@ -163,10 +174,11 @@ def build_cells(
             raise GridError(f"parameter {name} repeats a value: {values!r}")
     names = list(grid)
     varying = [k for k in names if len(grid[k]) > 1]
+    code = _check_cell_code(notebook) if check else None
     cells = []
     for combo in itertools.product(*(grid[k] for k in names)):
         params = dict(zip(names, combo, strict=True))
-        if check:
-            check_values(notebook, params)
+        if code is not None:
+            check_values(notebook, params, code)
         cells.append(Cell(cell_name(params, varying), params))
     return cells

@@ -237,8 +237,7 @@ def open_executor(
 def _cell_folders(out: Path, cells: list[Cell]) -> dict[str, Path]:
     """Each cell's folder: an existing one with the same parameter hash, else a new one."""
     existing = {p.name.rsplit("__", 1)[-1]: p for p in (out / CELLS_DIR).glob("*") if p.is_dir()}
-    return {c.name: existing.get(c.name.rsplit("__", 1)[-1], out / CELLS_DIR / c.name)
-            for c in cells}
+    return {c.name: existing.get(c.digest, out / CELLS_DIR / c.name) for c in cells}
 
 
 def _claim_folder(out: Path, notebook: Path) -> None:

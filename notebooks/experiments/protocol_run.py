@@ -130,6 +130,7 @@ import pandas as pd
 
 from fer_utils.data import load_dataset
 from fer_utils.protocols import holdout_protocol, kfold_protocol, official_split_protocol
+from fer_utils.training.convergence import late_change
 from fer_utils.training.data import data_fingerprint
 
 options = ({"n": n_synthetic, "seed": data_seed, "secondary": synthetic_secondary}
@@ -152,14 +153,6 @@ display(config.describe())
 # mixed labels, so compare it within a method, not across methods).
 
 # %%
-def late_ce(history: pd.DataFrame) -> tuple[float, float]:
-    """Mean training loss over the last tenth of the epochs, and its drop over that tenth."""
-    ce = history["train_ce"].to_numpy()
-    n = max(1, len(ce) // 10)
-    before = ce[-2 * n:-n].mean() if len(ce) >= 2 * n else float("nan")
-    return float(ce[-n:].mean()), float(before - ce[-n:].mean())
-
-
 results = []
 if protocol.startswith("kfold"):
     group_by = "sample" if protocol == "kfold_sample" else "subject"
@@ -178,7 +171,7 @@ for s, res in results:
     for run, row in zip(res.runs, res.table.to_dict("records"), strict=True):
         seed = s if s is not None else int(row["train_seed"])
         fold = int(row.get("fold", 0)) if protocol.startswith("kfold") else 0
-        ce_last, ce_drop = late_ce(run.history)
+        ce_last, ce_drop = late_change(run.history)
         rows.append({"seed": seed, "fold": fold, "test_accuracy": row["test_accuracy"],
                      "test_mean_class_accuracy": row["test_mean_class_accuracy"],
                      "test_kl": row.get("test_kl"), "best_epoch": row["best_epoch"],

@@ -36,6 +36,8 @@ from fer_utils.training.evaluate import predict_proba
 #: One change from the reference each (flat TrainConfig fields).
 REFERENCE = {"image_size": 128, "lr": 0.01, "augment": "basic", "precise_bn_images": 4096,
              "batch_size": 16, "model_options": {"pool": 2}}
+BUDGET48 = {"image_size": 48, "model_options": {"pool": 2, "widths": [16, 32, 64, 64]},
+            "schedule": "step", "step_after": 30, "step_every": 1, "gamma": 0.9}
 VARIANTS: dict[str, dict] = {
     "reference_128": {},
     "no_augment_128": {"augment": "none"},
@@ -48,6 +50,17 @@ VARIANTS: dict[str, dict] = {
                         "model_options": {"pool": 2, "widths": [32, 64, 128, 128, 128]}},
     "five_blocks_128_lr0.001": {"lr": 0.001,
                                 "model_options": {"pool": 2, "widths": [32, 64, 128, 128, 128]}},
+    # Candidate CPU budgets for the ablations: 48 px, four narrower blocks (receptive
+    # field 46 px, the whole face), and a decaying rate so that the loss settles.
+    "size48": {"image_size": 48},
+    "four_blocks_48": {"image_size": 48,
+                       "model_options": {"pool": 2, "widths": [16, 32, 64, 64]}},
+    "budget48": {**BUDGET48},
+    "budget48_mixfeature": {**BUDGET48, "method": "mixfeature"},
+    "budget48_lr0.05": {**BUDGET48, "lr": 0.05, "step_after": 20},
+    "wide48": {**BUDGET48, "model_options": {"pool": 2, "widths": [32, 64, 128, 128]}},
+    "budget48_100": {**BUDGET48, "step_after": 50},
+    "budget48_100_mixfeature": {**BUDGET48, "step_after": 50, "method": "mixfeature"},
 }
 
 

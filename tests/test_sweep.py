@@ -238,3 +238,13 @@ def test_gpus_a_scheduler_chose_are_the_ones_handed_out(monkeypatch: pytest.Monk
     assert local_gpus() == ["2", "3"]
     monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "")
     assert local_gpus() == []
+
+
+def test_a_list_of_grids_runs_the_union_and_a_shared_cell_once() -> None:
+    one_at_a_time = [{"x": [1, 2], "label": ["a"]}, {"x": [1], "label": ["a", "b"]}]
+    cells = build_cells(PROBE, one_at_a_time, fixed={"sleep": 0.0})
+    assert [(c.parameters["x"], c.parameters["label"]) for c in cells] == [
+        (1, "a"), (2, "a"), (1, "b")]
+    assert len({c.digest for c in cells}) == 3
+    with pytest.raises(GridError, match="at least one dict"):
+        build_cells(PROBE, [])

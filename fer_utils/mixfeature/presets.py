@@ -74,6 +74,37 @@ PRESETS: dict[str, TrainConfig] = {
 }
 
 
+#: Converged CPU budgets of the ablations (issue 10; ``docs/replication.md`` D26): per
+#: dataset, the preset fields changed so that baseline and MixFeature both reach a flat
+#: training loss on a 2-core CPU. Measured in ``results/convergence/`` (per-epoch curves
+#: of both methods); every row trained under a budget says so in its ``deviations``.
+CPU_BUDGETS: dict[str, dict[str, Any]] = {
+    "jaffe": {"image_size": 48, "model_options": {"pool": 2, "widths": [16, 32, 64, 64]},
+              "epochs": 100, "lr": 0.01, "schedule": "step", "step_after": 50,
+              "step_every": 1, "gamma": 0.9},
+    "ckplus": {"model": "cnn3", "image_size": 48,
+               "model_options": {"pool": 2, "widths": [16, 32, 64, 64]},
+               "epochs": 30, "lr": 0.01, "schedule": "step", "step_after": 15,
+               "step_every": 1, "gamma": 0.8},
+    "ferplus": {"model": "cnn3", "image_size": 48,
+                "model_options": {"pool": 2, "widths": [32, 64, 128, 128]},
+                "epochs": 20, "lr": 0.01, "schedule": "step", "step_after": 10,
+                "step_every": 1, "gamma": 0.8},
+    "synthetic": {},
+}
+
+
+def cpu_budget(dataset: str, **overrides: Any) -> TrainConfig:
+    """The converged CPU budget of ``dataset`` (:data:`CPU_BUDGETS` over its preset).
+
+    Introduced in notebook 07 (ablations), where every ablation row is trained under it;
+    ``overrides`` are applied last. The paper's own settings stay :func:`preset`.
+    """
+    if dataset not in CPU_BUDGETS:
+        raise ValueError(f"no CPU budget for {dataset!r}; expected one of {', '.join(CPU_BUDGETS)}")
+    return preset(dataset, **{**CPU_BUDGETS[dataset], **overrides})
+
+
 def preset(dataset: str, **overrides: Any) -> TrainConfig:
     """Paper A's training settings for ``dataset``, with ``overrides`` applied.
 

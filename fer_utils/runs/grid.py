@@ -134,7 +134,7 @@ def check_values(
 
 def build_cells(
     notebook: str | Path,
-    grid: dict[str, list[Any]],
+    grid: dict[str, list[Any]] | list[dict[str, list[Any]]],
     fixed: dict[str, Any] | None = None,
     check: bool = True,
 ) -> list[Cell]:
@@ -145,10 +145,28 @@ def build_cells(
     execution declares ``seeds`` (a list) and no ``seed``: there ``seed: [0, 1, 2]`` is
     read as ``seeds: [[0], [1], [2]]``, one seed per cell. With ``check`` (the default)
     every cell also passes through the notebook's parameter-check cell.
+
+    ``grid`` may also be a list of grids: the cells are their union, in order, a cell
+    with the same parameters as an earlier one counted once (one-at-a-time ablations:
+    ``[{"mix_k": [2, 3, 4]}, {"mix_lambda": [0.1, 0.9]}]``; give every grid the same
+    parameter names, with the default as a one-value list, for shared cells to match).
     """
     notebook = Path(notebook)
     if not notebook.is_file():
         raise GridError(f"notebook {notebook} does not exist")
+    if isinstance(grid, list):
+        if not grid or not all(isinstance(g, dict) for g in grid):
+            raise GridError("a list of grids must hold at least one dict of value lists")
+        union: dict[str, Cell] = {}
+        for part in grid:
+            for cell in build_cells(notebook, part, fixed, check):
+                union.setdefault(cell.digest, cell)
+        # names show what varies across the whole union (the hash stays the same)
+        keys = list(dict.fromkeys(k for c in union.values() for k in c.parameters))
+        varying = [k for k in keys if len({json.dumps(c.parameters.get(k), sort_keys=True,
+                                                      default=repr)
+                                           for c in union.values()}) > 1]
+        return [Cell(cell_name(c.parameters, varying), c.parameters) for c in union.values()]
     declared = parameters_cell(notebook)
     accepted = ", ".join(sorted(k for k in declared if k not in RESERVED))
     grid = {k: list(v) if isinstance(v, list | tuple) else [v] for k, v in grid.items()}

@@ -62,7 +62,9 @@ TABLE_FILE = "sweep.csv"
 CELLS_DIR = "cells"
 
 
-def default_out(notebook: str | Path, grid: dict[str, Any], fixed: dict[str, Any] | None) -> Path:
+def default_out(
+    notebook: str | Path, grid: dict[str, Any] | list[dict[str, Any]], fixed: dict[str, Any] | None
+) -> Path:
     """``runs/sweeps/<notebook>-<hash of grid and fixed values>``: the same command gives
     the same folder, so running it again resumes."""
     key = json.dumps({"grid": grid, "fixed": fixed or {}}, sort_keys=True, default=repr)
@@ -261,7 +263,7 @@ def _duration(seconds: float) -> str:
 
 def sweep(
     notebook: str | Path,
-    grid: dict[str, list[Any]],
+    grid: dict[str, list[Any]] | list[dict[str, list[Any]]],
     out: str | Path | None = None,
     *,
     fixed: dict[str, Any] | None = None,
@@ -276,6 +278,9 @@ def sweep(
 ) -> pd.DataFrame:
     """Run ``notebook`` once per cell of ``grid`` (plus ``fixed`` values) into ``out``;
     return the gathered table (also ``out/sweep.csv``).
+
+    ``grid`` is a dict of value lists (their product) or a list of such dicts (the union
+    of their cells, :func:`~fer_utils.runs.grid.build_cells`), run in the order given.
 
     ``workers`` cells run at once, each with ``threads`` torch threads (default: this
     machine's cores shared among the workers; 1 on a cluster). ``devices`` lists GPU

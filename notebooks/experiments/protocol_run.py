@@ -42,7 +42,8 @@ mix_lambda = 0.5  # weight of the cross-entropy term, Eq. 8 (1.0 trains like the
 mix_beta = "sample"  # Eq. 7's beta: "sample" or "batch" (D11)
 mix_primary = "member"  # primary emotion: "member" or "label" (D11)
 wheel_layout = "plutchik"  # "plutchik", "ring", "uniform" or "shuffled"
-epochs = None  # None: the preset's, or 1 in quick mode
+budget = "paper"  # "paper": the dataset's preset (paper A's settings); "cpu": its converged CPU budget (D26)
+epochs = None  # None: the preset's (or budget's), or 1 in quick mode
 image_size = None  # None: the preset's, or 32 in quick mode
 lr = None  # None: the preset's
 overrides = {}  # any other TrainConfig field by its flat name, e.g. {"batch_size": 32}
@@ -61,7 +62,7 @@ output_dir = None  # where result.json and the per-epoch histories go
 from IPython.display import display
 
 from fer_utils.data import DATASETS
-from fer_utils.mixfeature.presets import PRESETS, preset
+from fer_utils.mixfeature.presets import PRESETS, cpu_budget, preset
 from fer_utils.runs.params import (
     ParameterError,
     check_choice,
@@ -89,6 +90,7 @@ check_choice("synthetic_secondary", synthetic_secondary, ("wheel", "random"))
 check_choice("protocol", protocol, PROTOCOLS)
 check_int("folds", folds, 2)
 check_choice("method", method, METHODS)
+check_choice("budget", budget, ("paper", "cpu"))
 check_seeds("seeds", seeds)
 check_int("data_seed", data_seed, 0)
 if not isinstance(overrides, dict):
@@ -107,14 +109,14 @@ if quick:
     flat.setdefault("model_options", {"widths": [8, 8, 8], "pool": 2})
 preset_name = dataset if dataset in PRESETS else "synthetic"
 try:
-    config = preset(preset_name, **flat)
+    config = (cpu_budget if budget == "cpu" else preset)(preset_name, **flat)
 except (TypeError, ValueError) as err:
     raise ParameterError(f"the training configuration refuses these settings: {err}") from None
 record = RunRecord("protocol_run", dict(
     dataset=dataset, data_root=data_root, n_synthetic=n_synthetic,
     synthetic_secondary=synthetic_secondary, protocol=protocol, folds=folds, method=method,
     mix_k=mix_k, mix_lambda=mix_lambda, mix_beta=mix_beta, mix_primary=mix_primary,
-    wheel_layout=wheel_layout, epochs=epochs, image_size=image_size, lr=lr,
+    wheel_layout=wheel_layout, budget=budget, epochs=epochs, image_size=image_size, lr=lr,
     overrides=overrides, seeds=seeds, data_seed=data_seed, checkpoint_dir=checkpoint_dir,
     quick=quick, output_dir=output_dir,
 ))
@@ -137,7 +139,7 @@ options = ({"n": n_synthetic, "seed": data_seed, "secondary": synthetic_secondar
            if dataset == "synthetic" else {})
 ds = load_dataset(dataset, root=data_root, **options)
 print(ds.summary())
-record.add_config(preset=preset_name,
+record.add_config(preset=preset_name, budget=budget,
                   deviations=settings_text(config_deviations(config, PRESETS[preset_name])),
                   train_config=config.to_dict(), classes=list(ds.classes),
                   data_fingerprint=data_fingerprint(ds))

@@ -1,0 +1,309 @@
+"""Paper A's ablations as sweeps of the experiment cell, and the tables made from them.
+
+Introduced in notebook 07 (ablations); driven by ``scripts/run_ablations.py``. An
+*experiment* is one dataset under one protocol (:data:`EXPERIMENTS`); its cells are
+runs of ``notebooks/experiments/protocol_run`` (one method, one set of MixFeature knobs,
+one seed, every fold), grouped in two *parts*:
+
+* ``table4``: the nine methods of paper A's Table 4 (:data:`TABLE4_METHODS`) with the
+  MixFeature knobs at their defaults;
+* ``fig7``: MixFeature with one knob changed at a time (:data:`FIG7_KNOBS`), the
+  others at :data:`KNOB_DEFAULTS` (so the default point is Table 4's MixFeature cell).
+
+:func:`write_tables` turns the finished cells of every experiment into the committed
+tables: per experiment one row per cell, seed and fold (with its recorded command,
+commit, device and duration) and the mean training curves; across experiments
+``table4.csv`` (accuracy per method), ``table5.csv`` (every method against MixFeature
+on the same folds and seeds, :func:`fer_utils.metrics.compare_methods`) and ``fig7.csv``
+(accuracy per knob value). Every number is recomputed from the cells on each call.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from fer_utils.files import atomic_write_text
+from fer_utils.metrics import compare_methods
+from fer_utils.published import TABLE2_ACCURACY, TABLE4_ACCURACY, TABLE5_P_VALUES
+from fer_utils.runs.record import RESULT_FILE, read_result
+from fer_utils.runs.sweep import CELLS_DIR, gather
+from fer_utils.training.config import METHODS
+
+#: The methods of paper A's Table 4, MixFeature's comparison first.
+TABLE4_METHODS: tuple[str, ...] = METHODS
+#: The knobs of MixFeature at their defaults (the experiment cell's defaults).
+KNOB_DEFAULTS: dict[str, Any] = {"mix_k": 3, "mix_lambda": 0.5, "mix_beta": "sample",
+                                 "mix_primary": "member", "wheel_layout": "plutchik"}
+#: The values tried for each knob in part ``fig7`` besides the default: Fig. 7's K, the
+#: weight lambda of Eq. 8 (1.0: cross-entropy only), Eq. 7's beta per batch, the primary
+#: emotion per distinct label, and the wheel layouts (``docs/replication.md`` D11).
+FIG7_KNOBS: dict[str, list[Any]] = {
+    "mix_k": [2, 4, 5, 6],
+    "mix_lambda": [0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9, 1.0],
+    "mix_beta": ["batch"],
+    "mix_primary": ["label"],
+    "wheel_layout": ["ring", "uniform", "shuffled"],
+}
+PARTS: tuple[str, ...] = ("table4", "fig7")
+BUDGETS: tuple[str, ...] = ("cpu", "paper")
+#: Experiment name -> the experiment cell's fixed parameters. CK+ folds are grouped by
+#: subject (frames of one sequence never straddle a fold); JAFFE is run both ways; the
+#: synthetic faces with wheel-shaped and with random secondary emotions (D25), 5 folds.
+EXPERIMENTS: dict[str, dict[str, Any]] = {
+    "jaffe_kfold_sample": {"dataset": "jaffe", "protocol": "kfold_sample", "folds": 10},
+    "jaffe_kfold": {"dataset": "jaffe", "protocol": "kfold", "folds": 10},
+    "ckplus_kfold": {"dataset": "ckplus", "protocol": "kfold", "folds": 10},
+    "synthetic_wheel": {"dataset": "synthetic", "synthetic_secondary": "wheel",
+                        "protocol": "kfold_sample", "folds": 5},
+    "synthetic_random": {"dataset": "synthetic", "synthetic_secondary": "random",
+                         "protocol": "kfold_sample", "folds": 5},
+    "ferplus_official": {"dataset": "ferplus", "protocol": "official"},
+}
+#: Columns that identify a row of an experiment table (with the run's seed and fold).
+CELL_COLUMNS: tuple[str, ...] = ("method", *KNOB_DEFAULTS)
+#: The experiment cell's settings that are the method or its knobs, not the budget.
+_METHOD_FIELDS = ("method", "mix_", "wheel_layout", "baselines.")
+COMMAND_FILE = "commands.txt"
+
+
+def experiment_folder(runs_dir: str | Path, experiment: str, budget: str) -> Path:
+    """The sweep folder of ``experiment`` under ``budget``: ``runs_dir/<experiment>_<budget>``."""
+    return Path(runs_dir) / f"{experiment}_{budget}"
+
+
+def ablation_grids(
+    experiment: str, parts: list[str] | tuple[str, ...], seeds: list[int], budget: str = "cpu",
+    checkpoint_dir: str | Path | None = None,
+) -> tuple[list[dict[str, list[Any]]], dict[str, Any]]:
+    """The sweep of ``experiment``: a list of grids (seed by seed, Table 4 first) and the
+    fixed parameters, for :func:`fer_utils.runs.sweep.sweep`.
+
+    Every grid names every knob (the default as a one-value list), so the default
+    MixFeature cell of ``fig7`` is the same cell as Table 4's and runs once.
+    """
+    if experiment not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {experiment!r}; expected one of "
+                         f"{', '.join(EXPERIMENTS)}")
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown or not parts:
+        raise ValueError(f"parts must be some of {PARTS}, got {list(parts)}")
+    if budget not in BUDGETS:
+        raise ValueError(f"budget must be one of {BUDGETS}, got {budget!r}")
+    defaults = {k: [v] for k, v in KNOB_DEFAULTS.items()}
+    grids: list[dict[str, list[Any]]] = []
+    if "table4" in parts:
+        grids += [{"method": list(TABLE4_METHODS), **defaults, "seed": [s]} for s in seeds]
+    if "fig7" in parts:
+        for s in seeds:
+            grids += [{"method": ["mixfeature"], **defaults, knob: values, "seed": [s]}
+                      for knob, values in FIG7_KNOBS.items()]
+    fixed = {**EXPERIMENTS[experiment], "budget": budget}
+    if checkpoint_dir is not None:
+        fixed["checkpoint_dir"] = str(checkpoint_dir)
+    return grids, fixed
+
+
+def record_command(folder: str | Path, command: str) -> None:
+    """Append ``command`` to the experiment folder's list of commands that ran its cells."""
+    path = Path(folder) / COMMAND_FILE
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    if command not in old.splitlines():
+        atomic_write_text(old + command + "\n", path)
+
+
+def _budget_deviations(deviations: str) -> str:
+    """The part of a cell's ``deviations`` text that is the training budget (not the
+    method or its knobs): e.g. ``"epochs=100; image_size=48; ..."``."""
+    kept = [d for d in deviations.split("; ")
+            if d and not d.startswith(_METHOD_FIELDS) and not d.startswith("seed=")]
+    return "; ".join(kept) or "none"
+
+
+def experiment_rows(folder: str | Path) -> pd.DataFrame:
+    """One row per finished cell, seed and fold of an experiment folder, with provenance.
+
+    Unfinished and failed cells are left out (the sweep's own ``sweep.csv`` lists them).
+    """
+    folder = Path(folder)
+    table = gather(folder, write=False)
+    if table.empty or "status" not in table:
+        return pd.DataFrame()
+    table = table[table["status"] == "ok"].copy()
+    commands = (folder / COMMAND_FILE).read_text(encoding="utf-8").splitlines() \
+        if (folder / COMMAND_FILE).exists() else []
+    extra = []
+    for cell in table["cell"]:
+        result = read_result(folder / CELLS_DIR / cell / RESULT_FILE)
+        params, config = result["parameters"], result["config"]
+        extra.append({**{k: params[k] for k in ("dataset", "protocol", "folds", "budget",
+                                                "data_seed", *KNOB_DEFAULTS)},
+                      "synthetic_secondary": params["synthetic_secondary"]
+                      if params["dataset"] == "synthetic" else "",
+                      "deviations": _budget_deviations(config.get("deviations", "")),
+                      "finished_utc": result["finished_utc"]})
+    extra_df = pd.DataFrame(extra, index=table.index)
+    table = pd.concat([table.drop(columns=[c for c in extra_df if c in table]), extra_df],
+                      axis=1)
+    table["experiment"] = folder.name.rsplit("_", 1)[0]
+    table["command"] = commands[-1] if commands else ""
+    table["sweep_cell"] = [f"{folder.name}/{CELLS_DIR}/{c}" for c in table["cell"]]
+    columns = ["experiment", "dataset", "synthetic_secondary", "protocol", "folds", "budget",
+               "deviations", *CELL_COLUMNS, "seed", "fold", "test_accuracy",
+               "test_mean_class_accuracy", "test_kl", "best_epoch", "epochs_trained",
+               "n_train", "n_test", "train_ce_last", "train_ce_drop", "train_seconds",
+               "data_seed", "git_commit", "device", "duration_s", "finished_utc",
+               "sweep_cell", "command"]
+    return table[[c for c in columns if c in table]].reset_index(drop=True)
+
+
+def experiment_curves(folder: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean and std over runs, per Table 4 method and epoch, of the training
+    cross-entropy and the validation accuracy (from each cell's ``histories.csv``)."""
+    folder = Path(folder)
+    defaults = _at_defaults(rows)
+    parts = []
+    for sweep_cell, method in defaults[["sweep_cell", "method"]].drop_duplicates().itertuples(
+            index=False):
+        path = folder.parent / sweep_cell / "histories.csv"
+        if path.exists():
+            parts.append(pd.read_csv(path).assign(method=method))
+    if not parts:
+        return pd.DataFrame()
+    hist = pd.concat(parts, ignore_index=True)
+    grouped = hist.groupby(["method", "epoch"])[["train_ce", "val_accuracy"]]
+    out = grouped.agg(["mean", "std", "count"])
+    out.columns = [f"{a}_{b}" for a, b in out.columns]
+    out = out.drop(columns="val_accuracy_count").rename(columns={"train_ce_count": "n_runs"})
+    return out.reset_index()
+
+
+def _at_defaults(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows whose MixFeature knobs are all at :data:`KNOB_DEFAULTS` (Table 4's cells)."""
+    keep = pd.Series(True, index=rows.index)
+    for knob, value in KNOB_DEFAULTS.items():
+        keep &= rows[knob].astype(str) == str(value)
+    return rows[keep]
+
+
+GROUP = ["experiment", "dataset", "protocol", "budget", "deviations"]
+
+
+def table4(rows: pd.DataFrame) -> pd.DataFrame:
+    """Accuracy (%) per experiment and method, knobs at their defaults: mean over every
+    fold and seed, std over the seeds' means and over all runs, the training loss at the
+    end, and paper A's number where it has one."""
+    out = []
+    for key, g in _at_defaults(rows).groupby([*GROUP, "method"], sort=False):
+        info = dict(zip([*GROUP, "method"], key, strict=True))
+        seed_means = g.groupby("seed")["test_accuracy"].mean() * 100
+        # the baseline is not in Table 4; its published number is Table 2's
+        paper = (TABLE4_ACCURACY.get(info["dataset"], {}) | TABLE2_ACCURACY.get(
+            info["dataset"], {})).get(info["method"], math.nan)
+        out.append({**info, "n_runs": len(g),
+                    "seeds": " ".join(map(str, sorted(g["seed"].unique()))),
+                    "accuracy_mean": g["test_accuracy"].mean() * 100,
+                    "accuracy_std_seeds": seed_means.std(ddof=1) if len(seed_means) > 1
+                    else math.nan,
+                    "accuracy_std_runs": g["test_accuracy"].std(ddof=1) * 100,
+                    "mean_class_accuracy_mean": g["test_mean_class_accuracy"].mean() * 100,
+                    "train_ce_last_mean": g["train_ce_last"].mean(),
+                    "train_ce_drop_max": g["train_ce_drop"].max(),
+                    "paper_accuracy": paper,
+                    "git_commits": " ".join(sorted(g["git_commit"].astype(str).unique())),
+                    "device": " ".join(sorted(g["device"].astype(str).unique())),
+                    "train_seconds": g["train_seconds"].sum(),
+                    "command": g["command"].iloc[-1]})
+    return pd.DataFrame(out)
+
+
+def table5(rows: pd.DataFrame) -> pd.DataFrame:
+    """Every Table 4 method against MixFeature, per experiment, paired on fold and seed
+    (:func:`fer_utils.metrics.compare_methods`; the corrected test uses the mean training
+    and test sizes), on the (fold, seed) pairs every method has; paper A's p-value beside."""
+    out = []
+    for key, g in _at_defaults(rows).groupby(GROUP, sort=False):
+        info = dict(zip(GROUP, key, strict=True))
+        per_method = {m: set(zip(r["fold"], r["seed"], strict=True))
+                      for m, r in g.groupby("method")}
+        if "mixfeature" not in per_method or len(per_method) < 2:
+            continue
+        common = set.intersection(*per_method.values())
+        if len(common) < 2:
+            continue
+        paired = g[[pair in common for pair in zip(g["fold"], g["seed"], strict=True)]]
+        stats = compare_methods(paired.assign(test_accuracy=paired["test_accuracy"] * 100),
+                                reference="mixfeature", pair_on=("fold", "seed"),
+                                n_train=float(paired["n_train"].mean()),
+                                n_test=float(paired["n_test"].mean()))
+        stats.insert(0, "seeds", " ".join(map(str, sorted({s for _, s in common}))))
+        for k, v in reversed(info.items()):
+            stats.insert(0, k, v)
+        stats["paper_p_value"] = [TABLE5_P_VALUES.get(m, math.nan)
+                                  if info["dataset"] == "jaffe" else math.nan
+                                  for m in stats["method"]]
+        out.append(stats)
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+
+def fig7(rows: pd.DataFrame) -> pd.DataFrame:
+    """MixFeature's accuracy (%) per experiment, knob and value, the other knobs at their
+    defaults (each knob's default value is the Table 4 MixFeature cell)."""
+    mix = rows[rows["method"] == "mixfeature"]
+    out = []
+    for knob, default in KNOB_DEFAULTS.items():
+        others = [k for k in KNOB_DEFAULTS if k != knob]
+        keep = pd.Series(True, index=mix.index)
+        for k in others:
+            keep &= mix[k].astype(str) == str(KNOB_DEFAULTS[k])
+        for key, g in mix[keep].groupby([*GROUP, knob], sort=False):
+            info = dict(zip(GROUP, key[:-1], strict=True))
+            seed_means = g.groupby("seed")["test_accuracy"].mean() * 100
+            out.append({**info, "knob": knob, "value": str(key[-1]),
+                        "is_default": str(key[-1]) == str(default), "n_runs": len(g),
+                        "seeds": " ".join(map(str, sorted(g["seed"].unique()))),
+                        "accuracy_mean": g["test_accuracy"].mean() * 100,
+                        "accuracy_std_seeds": seed_means.std(ddof=1) if len(seed_means) > 1
+                        else math.nan,
+                        "accuracy_std_runs": g["test_accuracy"].std(ddof=1) * 100,
+                        "train_ce_last_mean": g["train_ce_last"].mean(),
+                        "command": g["command"].iloc[-1]})
+    return pd.DataFrame(out)
+
+
+def _write_csv(table: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(table.to_csv(index=False, float_format="%.6g"), path)
+
+
+def write_tables(runs_dir: str | Path, results: str | Path) -> dict[str, pd.DataFrame]:
+    """Rewrite the committed tables from every experiment folder under ``runs_dir``.
+
+    Writes ``results/ablations/<folder>.csv`` and ``<folder>_curves.csv`` per experiment
+    folder with finished cells, then ``table4.csv``, ``table5.csv`` and ``fig7.csv`` from
+    all of ``results/ablations/*.csv`` (rows of experiments whose run folders are gone
+    are kept). Returns the three summaries.
+    """
+    runs_dir, results = Path(runs_dir), Path(results)
+    detail_dir = results / "ablations"
+    for folder in sorted(p for p in runs_dir.glob("*") if (p / CELLS_DIR).is_dir()):
+        rows = experiment_rows(folder)
+        if rows.empty:
+            continue
+        _write_csv(rows, detail_dir / f"{folder.name}.csv")
+        curves = experiment_curves(folder, rows)
+        if not curves.empty:
+            _write_csv(curves, detail_dir / f"{folder.name}_curves.csv")
+    frames = [pd.read_csv(p, keep_default_na=False, na_values=[""])
+              for p in sorted(detail_dir.glob("*.csv")) if not p.stem.endswith("_curves")]
+    if not frames:
+        return {}
+    rows = pd.concat(frames, ignore_index=True)
+    summaries = {"table4": table4(rows), "table5": table5(rows), "fig7": fig7(rows)}
+    for name, table in summaries.items():
+        if not table.empty:
+            _write_csv(table, results / f"{name}.csv")
+    return summaries

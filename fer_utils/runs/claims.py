@@ -1,0 +1,123 @@
+"""Paper A's claims about MixFeature, checked against the ablation tables.
+
+Introduced in notebook 07 (ablations). :func:`check_claims` reads the summaries that
+:func:`fer_utils.runs.ablations.write_tables` makes (Table 4, Table 5, Fig. 7) and gives
+one row per claim and experiment: what the paper says, what our runs measured (numbers
+in the sentence), and a verdict word computed from those numbers, so that the notebook's
+summary never says more than its tables.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from fer_utils.published import FIG7_PEAKS, TABLE2_ACCURACY, TABLE5_P_VALUES
+
+HELD, FAILED, OPEN = "held", "did not hold", "not measured yet"
+#: Significance level of the Table 5 verdicts (after Holm's correction).
+ALPHA = 0.05
+
+
+def _fmt(value: float, std: float = math.nan) -> str:
+    return f"{value:.2f}" if math.isnan(std) else f"{value:.2f} +- {std:.2f}"
+
+
+def _best_method(t4: pd.DataFrame) -> list[dict[str, str]]:
+    """Claim 1 (Table 4): MixFeature is the most accurate method, per experiment."""
+    out = []
+    for exp, g in t4.groupby("experiment", sort=False):
+        if "mixfeature" not in set(g["method"]) or len(g) < 2:
+            continue
+        g = g.sort_values("accuracy_mean", ascending=False)
+        mix = g[g["method"] == "mixfeature"].iloc[0]
+        best = g.iloc[0]
+        rank = int((g["accuracy_mean"] > mix["accuracy_mean"]).sum()) + 1
+        ours = (f"MixFeature {_fmt(mix['accuracy_mean'], mix['accuracy_std_seeds'])} %, "
+                f"rank {rank} of {len(g)}")
+        if best["method"] != "mixfeature":
+            ours += f"; best {best['method']} {_fmt(best['accuracy_mean'])} %"
+        out.append({"experiment": exp, "claim": "MixFeature is the most accurate of the "
+                    "Table 4 methods", "paper": "best on every dataset", "ours": ours,
+                    "verdict": HELD if rank == 1 else FAILED})
+    return out
+
+
+def _beats_baseline(t5: pd.DataFrame) -> list[dict[str, str]]:
+    """Claim 2 (Table 2): MixFeature is more accurate than the baseline, per experiment."""
+    out = []
+    for _, r in t5[t5["method"] == "baseline"].iterrows():
+        paper = TABLE2_ACCURACY.get(r["dataset"])
+        gain = f"+{paper['mixfeature'] - paper['baseline']:.2f} points" if paper else "-"
+        p = r["p_corrected"] if not math.isnan(r["p_corrected"]) else r["p_paired_t"]
+        ahead = r["mean_difference"] > 0
+        significant = p < ALPHA
+        ours = (f"{r['mean_difference']:+.2f} points (95% CI corrected "
+                f"{r['ci_low_corrected']:+.2f} to {r['ci_high_corrected']:+.2f}), "
+                f"corrected p = {p:.3g}, {int(r['n_pairs'])} paired runs")
+        verdict = HELD if ahead and significant else FAILED
+        if ahead and not significant:
+            verdict = "ahead, not significant"
+        out.append({"experiment": r["experiment"], "claim": "MixFeature beats the baseline",
+                    "paper": gain, "ours": ours, "verdict": verdict})
+    return out
+
+
+def _significance(t5: pd.DataFrame) -> list[dict[str, str]]:
+    """Claim 3 (Table 5): MixFeature beats every augmentation method, all p < 0.005."""
+    out = []
+    for exp, g in t5[t5["method"].isin(list(TABLE5_P_VALUES))].groupby("experiment",
+                                                                          sort=False):
+        wins = g[(g["mean_difference"] > 0) & (g["p_corrected_holm"] < ALPHA)]
+        plain = g[(g["mean_difference"] > 0) & (g["p_paired_t_holm"] < ALPHA)]
+        ours = (f"significantly ahead of {len(wins)} of {len(g)} methods after the "
+                f"corrected test and Holm (plain paired t-test: {len(plain)}); corrected p "
+                f"from {g['p_corrected'].min():.3g} to {g['p_corrected'].max():.3g}")
+        out.append({"experiment": exp, "claim": "MixFeature is significantly better than "
+                    "each augmentation method", "paper": "p = 0.0015 to 0.0031 (JAFFE, "
+                    "paired t-test)", "ours": ours,
+                    "verdict": HELD if len(wins) == len(g) else FAILED})
+    return out
+
+
+def _best_k(f7: pd.DataFrame) -> list[dict[str, str]]:
+    """Claim 4 (Fig. 7): the best group size K (3 on JAFFE, 5 on CK+, 3 on FER+)."""
+    out = []
+    ks = f7[f7["knob"] == "mix_k"]
+    for exp, g in ks.groupby("experiment", sort=False):
+        if len(g) < 2:
+            continue
+        g = g.assign(k=g["value"].astype(float).astype(int)).sort_values("k")
+        best = g.loc[g["accuracy_mean"].idxmax()]
+        dataset = g["dataset"].iloc[0]
+        peak = FIG7_PEAKS.get(dataset)
+        spread = g["accuracy_mean"].max() - g["accuracy_mean"].min()
+        noise = g["accuracy_std_seeds"].max()
+        ours = (f"best K = {int(best['k'])} ({_fmt(best['accuracy_mean'])} %); K = "
+                f"{g['k'].min()}..{g['k'].max()} span {spread:.2f} points, seed std up to "
+                f"{noise:.2f}")
+        if peak is None:
+            verdict, paper = "no published peak", "-"
+        else:
+            paper = f"best K = {peak[0]} ({peak[1]} %)"
+            verdict = HELD if int(best["k"]) == peak[0] else FAILED
+            if verdict == FAILED and not math.isnan(noise) and spread <= noise:
+                verdict = "no K stands out (spread within seed noise)"
+        out.append({"experiment": exp, "claim": "the group size K matters, with a peak",
+                    "paper": paper, "ours": ours, "verdict": verdict})
+    return out
+
+
+def check_claims(t4: pd.DataFrame, t5: pd.DataFrame, f7: pd.DataFrame) -> pd.DataFrame:
+    """One row per claim of paper A and experiment: ``experiment``, ``claim``, ``paper``,
+    ``ours`` (a sentence with our numbers) and ``verdict`` (:data:`HELD`, :data:`FAILED`,
+    or a qualified word). Empty tables give no rows for their claims."""
+    rows = []
+    if not t4.empty:
+        rows += _best_method(t4)
+    if not t5.empty:
+        rows += _beats_baseline(t5) + _significance(t5)
+    if not f7.empty:
+        rows += _best_k(f7)
+    return pd.DataFrame(rows, columns=["experiment", "claim", "paper", "ours", "verdict"])

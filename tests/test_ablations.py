@@ -1,0 +1,171 @@
+"""Paper A's ablations: the sweep plan, the tables made from finished cells, the claims."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from fer_utils.published import TABLE4_ACCURACY, TABLE5_P_VALUES
+from fer_utils.runs.ablations import (
+    FIG7_KNOBS,
+    KNOB_DEFAULTS,
+    TABLE4_METHODS,
+    ablation_grids,
+    experiment_folder,
+    fig7,
+    table4,
+    table5,
+    write_tables,
+)
+from fer_utils.runs.claims import FAILED, HELD, check_claims
+from fer_utils.runs.grid import build_cells
+from fer_utils.runs.sweep import sweep
+
+PROTOCOL_RUN = Path(__file__).resolve().parents[1] / "notebooks" / "experiments" / \
+    "protocol_run.ipynb"
+
+
+def test_the_plan_runs_table4_seed_by_seed_then_each_knob_with_the_default_cell_once() -> None:
+    grids, fixed = ablation_grids("jaffe_kfold_sample", ["table4", "fig7"], [0, 1])
+    cells = build_cells(PROTOCOL_RUN, grids, fixed)
+    n_knob_values = sum(len(v) for v in FIG7_KNOBS.values())
+    assert len(cells) == 2 * (len(TABLE4_METHODS) + n_knob_values)
+    first = cells[:len(TABLE4_METHODS)]
+    assert [c.parameters["method"] for c in first] == list(TABLE4_METHODS)
+    assert {tuple(c.parameters["seeds"]) for c in first} == {(0,)}
+    assert fixed == {"dataset": "jaffe", "protocol": "kfold_sample", "folds": 10,
+                     "budget": "cpu"}
+    k_cells = [c for c in cells if c.parameters["method"] == "mixfeature"
+               and c.parameters["seeds"] == [0]
+               and all(c.parameters[k] == v for k, v in KNOB_DEFAULTS.items() if k != "mix_k")]
+    assert sorted(c.parameters["mix_k"] for c in k_cells) == [2, 3, 4, 5, 6]
+    assert experiment_folder("runs", "jaffe_kfold", "cpu") == Path("runs/jaffe_kfold_cpu")
+    with pytest.raises(ValueError, match="unknown experiment"):
+        ablation_grids("jaffe_by_mood", ["table4"], [0])
+    with pytest.raises(ValueError, match="parts must be"):
+        ablation_grids("jaffe_kfold", ["table6"], [0])
+
+
+def _rows(scores: dict[str, list[float]], seeds: int = 2, folds: int = 3,
+          knobs: dict[str, object] | None = None) -> pd.DataFrame:
+    """Per-run rows of a fake JAFFE experiment: method -> accuracies (seed-major)."""
+    out = []
+    for method, values in scores.items():
+        for i, (seed, fold) in enumerate((s, f) for s in range(seeds) for f in range(folds)):
+            out.append({"experiment": "jaffe_kfold_sample", "dataset": "jaffe",
+                        "protocol": "kfold_sample", "budget": "cpu", "deviations": "epochs=100",
+                        "method": method, **KNOB_DEFAULTS, **(knobs or {}), "seed": seed,
+                        "fold": fold, "test_accuracy": values[i], "test_mean_class_accuracy":
+                        values[i], "n_train": 170.0, "n_test": 22.0, "train_ce_last": 0.3,
+                        "train_ce_drop": 0.01, "train_seconds": 50.0, "git_commit": "abc",
+                        "device": "cpu", "command": "python scripts/run_ablations.py"})
+    return pd.DataFrame(out)
+
+
+def test_table4_means_spreads_and_paper_numbers_by_hand() -> None:
+    rows = _rows({"mixfeature": [0.8, 0.9, 1.0, 0.6, 0.7, 0.8],
+                  "mixup": [0.5, 0.5, 0.5, 0.7, 0.7, 0.7]})
+    t4 = table4(rows).set_index("method")
+    assert t4.loc["mixfeature", "accuracy_mean"] == pytest.approx(80.0)
+    # seed means 90 and 70: std (ddof=1) of the two = 14.142
+    assert t4.loc["mixfeature", "accuracy_std_seeds"] == pytest.approx(np.std([90, 70], ddof=1))
+    assert t4.loc["mixup", "accuracy_std_seeds"] == pytest.approx(np.std([50, 70], ddof=1))
+    assert t4.loc["mixup", "paper_accuracy"] == TABLE4_ACCURACY["jaffe"]["mixup"]
+    assert (t4["n_runs"] == 6).all() and (t4["seeds"] == "0 1").all()
+
+
+def test_table5_pairs_on_fold_and_seed_and_carries_the_papers_p_value() -> None:
+    mix = [0.8, 0.9, 1.0, 0.6, 0.7, 0.8]
+    rows = _rows({"mixfeature": mix, "baseline": [v - 0.1 for v in mix],
+                  "cutmix": [0.8, 0.8, 1.0, 0.7, 0.6, 0.8]})
+    t5 = table5(rows).set_index("method")
+    assert t5.loc["baseline", "mean_difference"] == pytest.approx(10.0)
+    assert t5.loc["baseline", "n_pairs"] == 6
+    assert t5.loc["cutmix", "paper_p_value"] == TABLE5_P_VALUES["cutmix"]
+    assert np.isnan(t5.loc["baseline", "paper_p_value"])
+    # a method with a missing run is compared on the pairs every method has
+    partial = pd.concat([rows, _rows({"gridmask": [0.5] * 3}, seeds=1)], ignore_index=True)
+    assert (table5(partial)["n_pairs"] == 3).all()
+
+
+def test_fig7_takes_one_knob_at_a_time_and_the_default_from_table4() -> None:
+    rows = pd.concat([_rows({"mixfeature": [0.8] * 6}),
+                      _rows({"mixfeature": [0.6] * 6}, knobs={"mix_k": 5}),
+                      _rows({"mixfeature": [0.7] * 6}, knobs={"mix_lambda": 0.9}),
+                      # two knobs off their defaults: in no curve
+                      _rows({"mixfeature": [0.1] * 6}, knobs={"mix_k": 5, "mix_lambda": 0.9})],
+                     ignore_index=True)
+    f7 = fig7(rows)
+    k = f7[f7["knob"] == "mix_k"].set_index("value")["accuracy_mean"]
+    assert k.to_dict() == pytest.approx({"3": 80.0, "5": 60.0})
+    lam = f7[f7["knob"] == "mix_lambda"].set_index("value")["accuracy_mean"]
+    assert lam.to_dict() == pytest.approx({"0.5": 80.0, "0.9": 70.0})
+    assert f7.loc[f7["value"] == "3", "is_default"].all()
+
+
+def test_claims_are_verdicts_computed_from_the_numbers() -> None:
+    mix = [0.8, 0.9, 1.0, 0.6, 0.7, 0.8]
+    rows = _rows({"mixfeature": mix, "baseline": [v - 0.2 for v in mix],
+                  "mixup": [v + 0.05 for v in mix]})
+    rows = pd.concat([rows, _rows({"mixfeature": [0.5] * 6}, knobs={"mix_k": 2})],
+                     ignore_index=True)
+    claims = check_claims(table4(rows), table5(rows), fig7(rows)).set_index("claim")
+    assert claims.loc["MixFeature is the most accurate of the Table 4 methods",
+                      "verdict"] == FAILED
+    assert "rank 2 of 3" in claims.loc["MixFeature is the most accurate of the Table 4 "
+                                       "methods", "ours"]
+    assert claims.loc["MixFeature beats the baseline", "verdict"] == HELD
+    assert claims.loc["the group size K matters, with a peak", "verdict"] == HELD
+    assert check_claims(pd.DataFrame(), pd.DataFrame(), pd.DataFrame()).empty
+
+
+def test_a_tiny_ablation_sweep_becomes_the_committed_tables(tmp_path: Path) -> None:
+    grids, fixed = ablation_grids("synthetic_wheel", ["table4"], [0])
+    grids = [{**grids[0], "method": ["baseline", "mixfeature"]},
+             {**grids[0], "method": ["mixfeature"], "mix_k": [2]}]
+    out = experiment_folder(tmp_path / "runs", "synthetic_wheel", "cpu")
+    sweep(PROTOCOL_RUN, grids, out, fixed={**fixed, "quick": True, "folds": 2}, workers=2,
+          progress=False)
+    summaries = write_tables(tmp_path / "runs", tmp_path / "results")
+    detail = pd.read_csv(tmp_path / "results" / "ablations" / "synthetic_wheel_cpu.csv")
+    assert len(detail) == 6 and set(detail["fold"]) == {0, 1}
+    assert detail["git_commit"].notna().all() and detail["sweep_cell"].str.len().gt(0).all()
+    assert set(summaries["table4"]["method"]) == {"baseline", "mixfeature"}
+    assert list(summaries["table5"]["method"]) == ["baseline"]
+    k = summaries["fig7"][summaries["fig7"]["knob"] == "mix_k"]
+    assert sorted(k["value"]) == ["2", "3"]
+    for name in ("table4", "table5", "fig7"):
+        assert (tmp_path / "results" / f"{name}.csv").is_file()
+    assert (tmp_path / "results" / "ablations" / "synthetic_wheel_cpu_curves.csv").is_file()
+
+
+def test_the_figures_draw_ours_with_spreads_and_the_papers_marks() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from fer_utils.viz.ablations import knob_panels, mean_curves, table4_bars
+
+    rows = pd.concat([_rows({"mixfeature": [0.8] * 6, "mixup": [0.7] * 6}),
+                      _rows({"mixfeature": [0.6] * 6}, knobs={"mix_k": 5}),
+                      _rows({"mixfeature": [0.7] * 6}, knobs={"wheel_layout": "shuffled"})],
+                     ignore_index=True)
+    fig = table4_bars(table4(rows))
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["mixfeature", "mixup"]
+    assert len(ax.patches) == 2 and len(ax.lines) >= 1  # bars, and the paper's marks
+    fig = knob_panels(fig7(rows), "jaffe_kfold_sample")
+    assert [a.get_title() for a in fig.axes] == ["group size K (Fig. 7)", "wheel layout"]
+    with pytest.raises(ValueError, match="no Fig. 7 rows"):
+        knob_panels(fig7(rows), "ckplus_kfold")
+    curves = pd.DataFrame({"method": ["baseline"] * 3, "epoch": [1, 2, 3],
+                           "train_ce_mean": [2.0, 1.0, 0.5], "train_ce_std": [0.1] * 3,
+                           "val_accuracy_mean": [0.3, 0.5, 0.6], "val_accuracy_std": [0.0] * 3,
+                           "n_runs": [2] * 3})
+    fig = mean_curves(curves, "x")
+    assert list(fig.axes[0].lines[0].get_ydata()) == [2.0, 1.0, 0.5]
+    plt.close("all")

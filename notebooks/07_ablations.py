@@ -69,7 +69,7 @@ live_sweep = True  # run the small live sweep of section 5
 live_methods = ["baseline", "mixfeature", "mixup"]  # methods of the live sweep
 live_k = [2, 4]  # MixFeature group sizes of the live sweep, besides the default (3)
 live_folds = None  # folds of the live sweep; None: 3, or 2 in quick mode
-live_epochs = None  # epochs per live run; None: 6, or 1 in quick mode
+live_epochs = None  # epochs per live run; None: 10, or 1 in quick mode
 live_workers = 2  # cells of the live sweep run side by side
 seed = 0  # training seed of the live sweep
 quick = False  # True: a tiny live sweep (used by the tests)
@@ -95,7 +95,7 @@ from fer_utils.training.config import METHODS
 check_flag("quick", quick)
 check_flag("live_sweep", live_sweep)
 live_folds = pick(live_folds, 3, 2, quick)
-live_epochs = pick(live_epochs, 6, 1, quick)
+live_epochs = pick(live_epochs, 10, 1, quick)
 check_folder("results_dir", results_dir)
 check_folder("output_dir", output_dir)
 check_subset("live_methods", live_methods, METHODS)
@@ -245,8 +245,12 @@ if not f7.empty:
     for exp in dict.fromkeys(f7["experiment"]):
         if f7[f7["experiment"] == exp].groupby("knob")["value"].nunique().max() > 1:
             show(knob_panels(f7, exp), f"fig7_{exp}")
-    display(f7[["experiment", "knob", "value", "n_runs", "accuracy_mean", "accuracy_std_seeds",
-                "is_default"]])
+    varied = f7.groupby(["experiment", "knob"])["value"].transform("nunique") > 1
+    if varied.any():
+        display(f7.loc[varied, ["experiment", "knob", "value", "n_runs", "accuracy_mean",
+                                "accuracy_std_seeds", "is_default"]])
+    else:
+        print("no knob has been run at a second value yet (only Table 4's defaults)")
 else:
     print("no Fig. 7 rows yet")
 
@@ -254,9 +258,9 @@ else:
 # ## 5. A small sweep, live
 #
 # The committed tables come from sweeps of the experiment cell. The same machinery runs
-# here on the built-in synthetic faces (300 images, wheel-shaped secondary emotions),
-# with far fewer epochs and folds than the committed runs, so expect small, noisy
-# numbers: the point is the pipeline (one notebook execution per cell, a `result.json`
+# here on the built-in synthetic faces (600 images, wheel-shaped secondary emotions,
+# the synthetic preset), with fewer epochs and folds than the committed runs (in quick
+# mode far fewer, and tiny networks), so expect noisy numbers: the point is the pipeline (one notebook execution per cell, a `result.json`
 # per cell, one table gathered at the end), not the accuracy. Each cell is one method
 # (or one K) trained on every fold; cells run `live_workers` at a time.
 
@@ -277,7 +281,7 @@ if live_sweep:
     fixed = {"dataset": "synthetic", "protocol": "kfold_sample", "folds": live_folds,
              "seeds": [seed], "quick": quick}
     if not quick:
-        fixed.update(n_synthetic=300, epochs=live_epochs, image_size=32)
+        fixed.update(epochs=live_epochs)
     tmp = None if out else tempfile.TemporaryDirectory()
     folder = out / "live_sweep" if out else Path(tmp.name)
     live = sweep(cell_nb, grids, folder, fixed=fixed, workers=live_workers, progress=False)
@@ -308,14 +312,20 @@ else:
         held = g[g["verdict"] == "held"]
         print(f"{exp}: {len(held)} of {len(g)} claims held"
               + (f" ({'; '.join(held['claim'])})" if len(held) else ""))
+
+    def mean_std(r):
+        """'mean +- std over seeds' (the std only with two seeds or more)."""
+        std = "" if pd.isna(r.accuracy_std_seeds) else f" +- {r.accuracy_std_seeds:.2f}"
+        return f"{r.accuracy_mean:.2f}{std} %"
+
     for r in t4[t4["method"] == "mixfeature"].itertuples():
         base = t4[(t4["experiment"] == r.experiment) & (t4["method"] == "baseline")]
         if len(base):
-            b = base.iloc[0]
-            diff = r.accuracy_mean - b.accuracy_mean
-            print(f"{r.experiment}: baseline {b.accuracy_mean:.2f} +- {b.accuracy_std_seeds:.2f}"
-                  f" %, MixFeature {r.accuracy_mean:.2f} +- {r.accuracy_std_seeds:.2f} % "
-                  f"({'+' if diff >= 0 else ''}{diff:.2f} points; {r.seeds} seeds)")
+            b = next(base.itertuples())
+            n_seeds = len(str(r.seeds).split())
+            print(f"{r.experiment}: baseline {mean_std(b)}, MixFeature {mean_std(r)} "
+                  f"({r.accuracy_mean - b.accuracy_mean:+.2f} points; {r.n_runs} runs, "
+                  f"{n_seeds} seed{'s' if n_seeds > 1 else ''})")
 
 # %% [markdown]
 # ## The result file

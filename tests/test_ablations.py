@@ -20,7 +20,7 @@ from fer_utils.runs.ablations import (
     table5,
     write_tables,
 )
-from fer_utils.runs.claims import FAILED, HELD, check_claims
+from fer_utils.runs.claims import BEST_METHOD, FAILED, HELD, OPEN, SIGNIFICANT, check_claims
 from fer_utils.runs.grid import build_cells
 from fer_utils.runs.sweep import sweep
 
@@ -108,17 +108,23 @@ def test_fig7_takes_one_knob_at_a_time_and_the_default_from_table4() -> None:
 
 def test_claims_are_verdicts_computed_from_the_numbers() -> None:
     mix = [0.8, 0.9, 1.0, 0.6, 0.7, 0.8]
-    rows = _rows({"mixfeature": mix, "baseline": [v - 0.2 for v in mix],
-                  "mixup": [v + 0.05 for v in mix]})
-    rows = pd.concat([rows, _rows({"mixfeature": [0.5] * 6}, knobs={"mix_k": 2})],
+    scores = {m: [v - 0.1 for v in mix] for m in TABLE5_P_VALUES}
+    scores.update(mixfeature=mix, baseline=[v - 0.2 for v in mix],
+                  mixup=[v + 0.05 for v in mix])
+    rows = pd.concat([_rows(scores), _rows({"mixfeature": [0.5] * 6}, knobs={"mix_k": 2})],
                      ignore_index=True)
     claims = check_claims(table4(rows), table5(rows), fig7(rows)).set_index("claim")
-    assert claims.loc["MixFeature is the most accurate of the Table 4 methods",
-                      "verdict"] == FAILED
-    assert "rank 2 of 3" in claims.loc["MixFeature is the most accurate of the Table 4 "
-                                       "methods", "ours"]
+    assert claims.loc[BEST_METHOD, "verdict"] == FAILED
+    assert "rank 2 of 9" in claims.loc[BEST_METHOD, "ours"]
     assert claims.loc["MixFeature beats the baseline", "verdict"] == HELD
+    assert claims.loc[SIGNIFICANT, "verdict"] == FAILED  # mixup is ahead of it
     assert claims.loc["the group size K matters, with a peak", "verdict"] == HELD
+    # with only some methods run, the Table 4 and Table 5 claims stay open
+    few = _rows({k: scores[k] for k in ("mixfeature", "baseline", "mixup")})
+    open_claims = check_claims(table4(few), table5(few), fig7(few)).set_index("claim")
+    assert open_claims.loc[BEST_METHOD, "verdict"] == OPEN
+    assert "2 of 8 methods run so far" in open_claims.loc[BEST_METHOD, "ours"]
+    assert open_claims.loc[SIGNIFICANT, "verdict"] == OPEN
     assert check_claims(pd.DataFrame(), pd.DataFrame(), pd.DataFrame()).empty
 
 

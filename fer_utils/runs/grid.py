@@ -26,6 +26,8 @@ from pathlib import Path
 from types import CodeType
 from typing import Any
 
+from IPython.utils.capture import capture_output
+
 from fer_utils.runs.notebooks import parameters_cell
 
 #: Parameters that the sweep itself sets; a grid may not give them.
@@ -121,7 +123,10 @@ def check_values(
     namespace: dict[str, Any] = {"__name__": "__sweep_check__"}
     sink = io.StringIO()
     try:
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        # capture_output also swallows rich display() output when the sweep runs inside
+        # a notebook (e.g. notebook 07's live sweep), not only stdout and stderr
+        with (capture_output(), contextlib.redirect_stdout(sink),
+              contextlib.redirect_stderr(sink)):
             exec(params_code, namespace)
             namespace.update(parameters)
             exec(check_code, namespace)

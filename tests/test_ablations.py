@@ -20,7 +20,15 @@ from fer_utils.runs.ablations import (
     table5,
     write_tables,
 )
-from fer_utils.runs.claims import BEST_METHOD, FAILED, HELD, OPEN, SIGNIFICANT, check_claims
+from fer_utils.runs.claims import (
+    BEST_METHOD,
+    CONVERGED,
+    FAILED,
+    HELD,
+    OPEN,
+    SIGNIFICANT,
+    check_claims,
+)
 from fer_utils.runs.grid import build_cells
 from fer_utils.runs.sweep import sweep
 
@@ -114,6 +122,7 @@ def test_claims_are_verdicts_computed_from_the_numbers() -> None:
     rows = pd.concat([_rows(scores), _rows({"mixfeature": [0.5] * 6}, knobs={"mix_k": 2})],
                      ignore_index=True)
     claims = check_claims(table4(rows), table5(rows), fig7(rows)).set_index("claim")
+    assert claims.loc[CONVERGED, "verdict"] == HELD  # every drop is 0.01
     assert claims.loc[BEST_METHOD, "verdict"] == FAILED
     assert "rank 2 of 9" in claims.loc[BEST_METHOD, "ours"]
     assert claims.loc["MixFeature beats the baseline", "verdict"] == HELD

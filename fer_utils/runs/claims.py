@@ -20,6 +20,10 @@ BEST_METHOD = "MixFeature is the most accurate of the Table 4 methods"
 SIGNIFICANT = "MixFeature is significantly better than each augmentation method"
 #: Significance level of the Table 5 verdicts (after Holm's correction).
 ALPHA = 0.05
+#: A run's training loss counts as flat when it fell by less than this over the last
+#: tenth of its epochs (``train_ce_drop``; replication notes D26).
+FLAT_DROP = 0.02
+CONVERGED = "every method's training loss is flat at the end (a fair comparison)"
 
 
 def _fmt(value: float, std: float = math.nan) -> str:
@@ -51,6 +55,20 @@ def _best_method(t4: pd.DataFrame) -> list[dict[str, str]]:
         out.append({"experiment": exp, "claim": BEST_METHOD, "paper": "best on every dataset",
                     "ours": ours,
                     "verdict": HELD if rank == 1 else FAILED})
+    return out
+
+
+def _converged(t4: pd.DataFrame) -> list[dict[str, str]]:
+    """The precondition of every comparison: each method's runs ended with a flat loss."""
+    out = []
+    for exp, g in t4.groupby("experiment", sort=False):
+        steep = g[g["train_ce_drop_max"] >= FLAT_DROP]
+        ours = (f"largest drop over the last tenth of the epochs {g['train_ce_drop_max'].max():.3f}"
+                f" ({len(g) - len(steep)} of {len(g)} methods below {FLAT_DROP})")
+        if len(steep):
+            ours += f"; still falling: {', '.join(steep['method'])}"
+        out.append({"experiment": exp, "claim": CONVERGED, "paper": "-", "ours": ours,
+                    "verdict": HELD if steep.empty else FAILED})
     return out
 
 
@@ -129,7 +147,7 @@ def check_claims(t4: pd.DataFrame, t5: pd.DataFrame, f7: pd.DataFrame) -> pd.Dat
     or a qualified word). Empty tables give no rows for their claims."""
     rows = []
     if not t4.empty:
-        rows += _best_method(t4)
+        rows += _converged(t4) + _best_method(t4)
     if not t5.empty:
         rows += _beats_baseline(t5) + _significance(t5)
     if not f7.empty:

@@ -215,12 +215,13 @@ if not t4.empty:
 # * `p_corrected`: the Nadeau-Bengio corrected resampled t-test, which inflates the
 #   variance by the test-to-training size ratio to allow for that overlap.
 # * `p_wilcoxon`: the Wilcoxon signed-rank test (no normality assumption).
-# * `..._holm`: the p-values after Holm's correction for the seven comparisons.
+# * `..._holm`: the p-values after Holm's correction for the seven comparisons of
+#   Table 5 (`family` "table5"); the baseline (Table 2's claim) is a family of its own.
 # * the mean difference with its 95% interval (plain and corrected) and Cohen's d_z.
 
 # %%
 if not t5.empty:
-    cols = ["experiment", "method", "n_pairs", "mean_difference", "ci_low_corrected",
+    cols = ["experiment", "family", "method", "n_pairs", "mean_difference", "ci_low_corrected",
             "ci_high_corrected", "p_paired_t", "p_corrected", "p_wilcoxon", "p_corrected_holm",
             "cohens_dz", "paper_p_value", "verdict"]
     with pd.option_context("display.float_format", "{:.4g}".format):

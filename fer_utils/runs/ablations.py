@@ -220,32 +220,46 @@ def table4(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+#: The comparisons with MixFeature, each a family of its own for Holm's correction:
+#: Table 5's seven augmentation methods, and the baseline (Table 2's claim).
+FAMILIES: dict[str, tuple[str, ...]] = {"table5": tuple(TABLE5_P_VALUES),
+                                        "table2": ("baseline",)}
+
+
 def table5(rows: pd.DataFrame) -> pd.DataFrame:
     """Every Table 4 method against MixFeature, per experiment, paired on fold and seed
     (:func:`fer_utils.metrics.compare_methods`; the corrected test uses the mean training
-    and test sizes), on the (fold, seed) pairs every method has; paper A's p-value beside."""
+    and test sizes), on the (fold, seed) pairs that MixFeature and every method of the
+    family have. Holm's correction runs within a family (:data:`FAMILIES`: the seven
+    augmentation methods of Table 5; the baseline alone); paper A's p-value beside."""
     out = []
     for key, g in _at_defaults(rows).groupby(GROUP, sort=False):
         info = dict(zip(GROUP, key, strict=True))
         per_method = {m: set(zip(r["fold"], r["seed"], strict=True))
                       for m, r in g.groupby("method")}
-        if "mixfeature" not in per_method or len(per_method) < 2:
+        if "mixfeature" not in per_method:
             continue
-        common = set.intersection(*per_method.values())
-        if len(common) < 2:
-            continue
-        paired = g[[pair in common for pair in zip(g["fold"], g["seed"], strict=True)]]
-        stats = compare_methods(paired.assign(test_accuracy=paired["test_accuracy"] * 100),
-                                reference="mixfeature", pair_on=("fold", "seed"),
-                                n_train=float(paired["n_train"].mean()),
-                                n_test=float(paired["n_test"].mean()))
-        stats.insert(0, "seeds", " ".join(map(str, sorted({s for _, s in common}))))
-        for k, v in reversed(info.items()):
-            stats.insert(0, k, v)
-        stats["paper_p_value"] = [TABLE5_P_VALUES.get(m, math.nan)
-                                  if info["dataset"] == "jaffe" else math.nan
-                                  for m in stats["method"]]
-        out.append(stats)
+        for family, members in FAMILIES.items():
+            present = [m for m in members if m in per_method]
+            if not present:
+                continue
+            common = set.intersection(*(per_method[m] for m in ["mixfeature", *present]))
+            if len(common) < 2:
+                continue
+            in_common = [pair in common for pair in zip(g["fold"], g["seed"], strict=True)]
+            paired = g[g["method"].isin(["mixfeature", *present]).to_numpy() & in_common]
+            stats = compare_methods(paired.assign(test_accuracy=paired["test_accuracy"] * 100),
+                                    reference="mixfeature", pair_on=("fold", "seed"),
+                                    n_train=float(paired["n_train"].mean()),
+                                    n_test=float(paired["n_test"].mean()))
+            stats.insert(0, "family", family)
+            stats.insert(1, "seeds", " ".join(map(str, sorted({s for _, s in common}))))
+            for k, v in reversed(info.items()):
+                stats.insert(0, k, v)
+            stats["paper_p_value"] = [TABLE5_P_VALUES.get(m, math.nan)
+                                      if info["dataset"] == "jaffe" else math.nan
+                                      for m in stats["method"]]
+            out.append(stats)
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
 
 

@@ -32,6 +32,7 @@ from fer_utils.published import TABLE2_ACCURACY, TABLE4_ACCURACY, TABLE5_P_VALUE
 from fer_utils.runs.record import RESULT_FILE, read_result
 from fer_utils.runs.sweep import CELLS_DIR, gather
 from fer_utils.training.config import METHODS
+from fer_utils.training.convergence import is_flat
 
 #: The methods of paper A's Table 4, MixFeature's comparison first.
 TABLE4_METHODS: tuple[str, ...] = METHODS
@@ -195,7 +196,8 @@ GROUP = ["experiment", "dataset", "protocol", "budget", "deviations"]
 def table4(rows: pd.DataFrame) -> pd.DataFrame:
     """Accuracy (%) per experiment and method, knobs at their defaults: mean over every
     fold and seed, std over the seeds' means and over all runs, the training loss at the
-    end, and paper A's number where it has one."""
+    end and how many runs ended flat (:func:`~fer_utils.training.convergence.is_flat`),
+    and paper A's number where it has one."""
     out = []
     for key, g in _at_defaults(rows).groupby([*GROUP, "method"], sort=False):
         info = dict(zip([*GROUP, "method"], key, strict=True))
@@ -212,6 +214,8 @@ def table4(rows: pd.DataFrame) -> pd.DataFrame:
                     "mean_class_accuracy_mean": g["test_mean_class_accuracy"].mean() * 100,
                     "train_ce_last_mean": g["train_ce_last"].mean(),
                     "train_ce_drop_max": g["train_ce_drop"].max(),
+                    "runs_flat": sum(is_flat(lv, dr) for lv, dr in
+                                     zip(g["train_ce_last"], g["train_ce_drop"], strict=True)),
                     "paper_accuracy": paper,
                     "git_commits": " ".join(sorted(g["git_commit"].astype(str).unique())),
                     "device": " ".join(sorted(g["device"].astype(str).unique())),

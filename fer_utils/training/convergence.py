@@ -29,3 +29,19 @@ def late_change(
     last = float(values[-n:].mean())
     before = float(values[-2 * n:-n].mean()) if len(values) >= 2 * n else math.nan
     return last, before - last
+
+
+#: Tolerances of :func:`is_flat`: a drop below ``FLAT_ATOL`` or below ``FLAT_RTOL`` times
+#: the late level counts as flat (replication notes D26). The relative part is for the
+#: mixing methods, whose loss on mixed labels stays high and a little noisy.
+FLAT_ATOL = 0.02
+FLAT_RTOL = 0.03
+
+
+def is_flat(level: float, drop: float, atol: float = FLAT_ATOL, rtol: float = FLAT_RTOL) -> bool:
+    """Whether a curve with late mean ``level`` that still fell by ``drop`` (as returned by
+    :func:`late_change`) has flattened: ``drop < atol + rtol * |level|``. ``nan`` is not flat.
+    """
+    if math.isnan(level) or math.isnan(drop):
+        return False
+    return drop < atol + rtol * abs(level)

@@ -87,8 +87,8 @@ CPU_BUDGETS: dict[str, dict[str, Any]] = {
                "epochs": 30, "lr": 0.01, "schedule": "step", "step_after": 15,
                "step_every": 1, "gamma": 0.8},
     "ferplus": {"model": "cnn3", "image_size": 48,
-                "model_options": {"pool": 2, "widths": [32, 64, 128, 128]},
-                "epochs": 20, "lr": 0.01, "schedule": "step", "step_after": 10,
+                "model_options": {"pool": 2, "widths": [16, 32, 64, 64]},
+                "epochs": 15, "lr": 0.01, "schedule": "step", "step_after": 8,
                 "step_every": 1, "gamma": 0.8},
     "synthetic": {},
 }

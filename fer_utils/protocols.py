@@ -11,7 +11,7 @@ offered:
   ``group_by="sample"`` the folds are drawn over single images instead, stratified by
   class, and so is the validation part: the likeliest reading of the paper's "10-fold
   cross-validation" for JAFFE. CK+ stays grouped by subject (frames of one sequence are
-  near-copies of each other).
+  near-copies of each other). :func:`kfold_parts` gives the folds' index arrays alone.
 * :func:`holdout_protocol`: one seeded test split of exactly ``test_size`` (45) images.
   Images are grouped by (subject, expression): JAFFE has about three near-identical
   repetitions of each posed expression, and those always stay on one side of the split,
@@ -229,6 +229,41 @@ def _finish(
     return ProtocolResult(pd.DataFrame(rows), runs, config, provenance)
 
 
+def kfold_parts(
+    dataset: FERDataset,
+    n_folds: int = 10,
+    seed: int = 0,
+    val_fraction: float = VAL_FRACTION,
+    group_by: str = "subject",
+) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The (train, val, test) index arrays of every fold of :func:`kfold_protocol`.
+
+    Used by the Table 3 experiment cell ``notebooks/experiments/ldl_run``, whose shallow
+    LDL methods are fitted and tested on exactly the folds (same order, same seeds) that
+    the CNN of the same cell is trained on by :func:`kfold_protocol`, which draws its
+    folds here. ``group_by="subject"`` keeps each person's images in one fold (a
+    dataset without subjects is split image by image); ``"sample"`` draws folds over
+    single images, stratified by class, with a stratified validation part. ``seed``
+    draws the folds and, as ``seed + 1000 + k``, the validation part of fold ``k``.
+    """
+    if group_by not in ("subject", "sample"):
+        raise ValueError(f"group_by must be 'subject' or 'sample' for k-fold, got {group_by!r}")
+    groups, by = sample_groups(dataset, group_by)
+    labels = dataset.labels.numpy()
+    if by == "sample":
+        folds = stratified_kfold(labels, n_folds, seed)
+    else:
+        folds = subject_kfold(groups, n_folds, seed)
+    parts = []
+    for k, (rest, test) in enumerate(folds):
+        if by == "sample":
+            tr, va = _stratified_validation(labels[rest], val_fraction, seed + 1000 + k)
+        else:
+            tr, va = carve_validation(groups[rest], val_fraction, seed + 1000 + k)
+        parts.append((rest[tr], rest[va], test))
+    return parts
+
+
 def kfold_protocol(
     config: TrainConfig,
     dataset: FERDataset,
@@ -242,34 +277,26 @@ def kfold_protocol(
 
     Introduced in notebook 04. ``group_by="subject"`` (the default) keeps each person's
     images in one fold; ``"sample"`` draws folds over single images, stratified by class,
-    with a stratified validation part. ``seed`` draws the folds and the validation parts;
-    ``config.runtime.seed`` the training. Without subjects, samples are grouped individually
-    (the table's ``grouped_by`` column says so). Runs are named ``kfold-<key>-foldNN``
-    (``kfold-sample-...`` for image folds) for checkpointing, so an interrupted protocol
-    resumes fold by fold.
+    with a stratified validation part. ``seed`` draws the folds and the validation parts
+    (:func:`kfold_parts`); ``config.runtime.seed`` the training. Without subjects,
+    samples are grouped individually (the table's ``grouped_by`` column says so). Runs
+    are named ``kfold-<key>-foldNN`` (``kfold-sample-...`` for image folds) for
+    checkpointing, so an interrupted protocol resumes fold by fold.
     """
     if group_by not in ("subject", "sample"):
         raise ValueError(f"group_by must be 'subject' or 'sample' for k-fold, got {group_by!r}")
     provenance = run_info()
-    groups, by = sample_groups(dataset, group_by)
-    labels = dataset.labels.numpy()
-    if by == "sample":
-        folds = stratified_kfold(labels, n_folds, seed)
-    else:
-        folds = subject_kfold(groups, n_folds, seed)
+    _, by = sample_groups(dataset, group_by)
     rows, runs = [], []
-    for k, (rest, test) in enumerate(folds):
-        if by == "sample":
-            tr, va = _stratified_validation(labels[rest], val_fraction, seed + 1000 + k)
-        else:
-            tr, va = carve_validation(groups[rest], val_fraction, seed + 1000 + k)
-        parts = (rest[tr], rest[va], test)
-        prefix = "kfold-sample" if group_by == "sample" else "kfold"
+    prefix = "kfold-sample" if group_by == "sample" else "kfold"
+    for k, parts in enumerate(kfold_parts(dataset, n_folds, seed, val_fraction, group_by)):
         name = f"{prefix}-{config.key()}-s{seed}-fold{k:02d}"
         result = _run(config, dataset, parts, name, keep_models)
         runs.append(result)
+        train_idx, val_idx, test_idx = parts
         rows.append(
-            _row(result, fold=k, grouped_by=by, n_train=len(tr), n_val=len(va), n_test=len(test))
+            _row(result, fold=k, grouped_by=by, n_train=len(train_idx), n_val=len(val_idx),
+                 n_test=len(test_idx))
         )
     return _finish(rows, runs, config, provenance)
 

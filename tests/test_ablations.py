@@ -190,3 +190,12 @@ def test_the_figures_draw_ours_with_spreads_and_the_papers_marks() -> None:
     fig = mean_curves(curves, "x")
     assert list(fig.axes[0].lines[0].get_ydata()) == [2.0, 1.0, 0.5]
     plt.close("all")
+
+
+def test_deviations_split_into_the_budget_and_the_methods_own_settings() -> None:
+    from fer_utils.runs.ablations import _split_deviations
+
+    text = "image_size=48; lr=0.01; method=mixup; seed=1; mixup_alpha=1.0; mix_k=4"
+    assert _split_deviations(text) == ("image_size=48; lr=0.01",
+                                       "method=mixup; mixup_alpha=1.0; mix_k=4")
+    assert _split_deviations("") == ("none", "none")

@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from fer_utils.baselines.config import BASELINE_METHODS
 from fer_utils.files import atomic_write_text
 from fer_utils.metrics import compare_methods
 from fer_utils.published import TABLE2_ACCURACY, TABLE4_ACCURACY, TABLE5_P_VALUES
@@ -67,7 +68,7 @@ EXPERIMENTS: dict[str, dict[str, Any]] = {
 #: Columns that identify a row of an experiment table (with the run's seed and fold).
 CELL_COLUMNS: tuple[str, ...] = ("method", *KNOB_DEFAULTS)
 #: The experiment cell's settings that are the method or its knobs, not the budget.
-_METHOD_FIELDS = ("method", "mix_", "wheel_layout", "baselines.")
+_METHOD_FIELDS = ("method", "mix_", "wheel_layout", *(f"{m}_" for m in BASELINE_METHODS))
 COMMAND_FILE = "commands.txt"
 
 
@@ -116,12 +117,15 @@ def record_command(folder: str | Path, command: str) -> None:
         atomic_write_text(old + command + "\n", path)
 
 
-def _budget_deviations(deviations: str) -> str:
-    """The part of a cell's ``deviations`` text that is the training budget (not the
-    method or its knobs): e.g. ``"epochs=100; image_size=48; ..."``."""
-    kept = [d for d in deviations.split("; ")
-            if d and not d.startswith(_METHOD_FIELDS) and not d.startswith("seed=")]
-    return "; ".join(kept) or "none"
+def _split_deviations(deviations: str) -> tuple[str, str]:
+    """A cell's ``deviations`` text split into the training budget's part (e.g.
+    ``"image_size=48; lr=0.01; ..."``) and the method's own settings (MixFeature's knobs,
+    a Table 4 method's hyper-parameters such as ``"mixup_alpha=1.0"``); ``"none"`` when
+    empty. The seed is neither."""
+    parts = [d for d in deviations.split("; ") if d and not d.startswith("seed=")]
+    method = [d for d in parts if d.startswith(_METHOD_FIELDS)]
+    budget = [d for d in parts if d not in method]
+    return "; ".join(budget) or "none", "; ".join(method) or "none"
 
 
 def experiment_rows(folder: str | Path) -> pd.DataFrame:
@@ -144,7 +148,8 @@ def experiment_rows(folder: str | Path) -> pd.DataFrame:
                                                 "data_seed", *KNOB_DEFAULTS)},
                       "synthetic_secondary": params["synthetic_secondary"]
                       if params["dataset"] == "synthetic" else "",
-                      "deviations": _budget_deviations(config.get("deviations", "")),
+                      **dict(zip(("deviations", "method_settings"),
+                                 _split_deviations(config.get("deviations", "")), strict=True)),
                       "finished_utc": result["finished_utc"]})
     extra_df = pd.DataFrame(extra, index=table.index)
     table = pd.concat([table.drop(columns=[c for c in extra_df if c in table]), extra_df],
@@ -153,7 +158,7 @@ def experiment_rows(folder: str | Path) -> pd.DataFrame:
     table["command"] = commands[-1] if commands else ""
     table["sweep_cell"] = [f"{folder.name}/{CELLS_DIR}/{c}" for c in table["cell"]]
     columns = ["experiment", "dataset", "synthetic_secondary", "protocol", "folds", "budget",
-               "deviations", *CELL_COLUMNS, "seed", "fold", "test_accuracy",
+               "deviations", *CELL_COLUMNS, "method_settings", "seed", "fold", "test_accuracy",
                "test_mean_class_accuracy", "test_kl", "best_epoch", "epochs_trained",
                "n_train", "n_test", "train_ce_last", "train_ce_drop", "train_seconds",
                "data_seed", "git_commit", "device", "duration_s", "finished_utc",
@@ -205,7 +210,8 @@ def table4(rows: pd.DataFrame) -> pd.DataFrame:
         # the baseline is not in Table 4; its published number is Table 2's
         paper = (TABLE4_ACCURACY.get(info["dataset"], {}) | TABLE2_ACCURACY.get(
             info["dataset"], {})).get(info["method"], math.nan)
-        out.append({**info, "n_runs": len(g),
+        settings = g["method_settings"].iloc[0] if "method_settings" in g else "none"
+        out.append({**info, "method_settings": settings, "n_runs": len(g),
                     "seeds": " ".join(map(str, sorted(g["seed"].unique()))),
                     "accuracy_mean": g["test_accuracy"].mean() * 100,
                     "accuracy_std_seeds": seed_means.std(ddof=1) if len(seed_means) > 1

@@ -140,18 +140,18 @@ def experiment_rows(folder: str | Path) -> pd.DataFrame:
     table = table[table["status"] == "ok"].copy()
     commands = (folder / COMMAND_FILE).read_text(encoding="utf-8").splitlines() \
         if (folder / COMMAND_FILE).exists() else []
-    extra = []
-    for cell in table["cell"]:
+    per_cell = {}
+    for cell in table["cell"].unique():  # one read per cell, not per fold row
         result = read_result(folder / CELLS_DIR / cell / RESULT_FILE)
         params, config = result["parameters"], result["config"]
-        extra.append({**{k: params[k] for k in ("dataset", "protocol", "folds", "budget",
+        per_cell[cell] = {**{k: params[k] for k in ("dataset", "protocol", "folds", "budget",
                                                 "data_seed", *KNOB_DEFAULTS)},
                       "synthetic_secondary": params["synthetic_secondary"]
                       if params["dataset"] == "synthetic" else "",
                       **dict(zip(("deviations", "method_settings"),
                                  _split_deviations(config.get("deviations", "")), strict=True)),
-                      "finished_utc": result["finished_utc"]})
-    extra_df = pd.DataFrame(extra, index=table.index)
+                      "finished_utc": result["finished_utc"]}
+    extra_df = pd.DataFrame([per_cell[c] for c in table["cell"]], index=table.index)
     table = pd.concat([table.drop(columns=[c for c in extra_df if c in table]), extra_df],
                       axis=1)
     table["experiment"] = folder.name.rsplit("_", 1)[0]
@@ -198,6 +198,16 @@ def _at_defaults(rows: pd.DataFrame) -> pd.DataFrame:
 GROUP = ["experiment", "dataset", "protocol", "budget", "deviations"]
 
 
+def _accuracy_summary(g: pd.DataFrame) -> dict[str, Any]:
+    """Runs, seeds, mean accuracy (%) over every fold and seed, and its spreads: std over
+    the seeds' means (``nan`` for one seed) and over all runs."""
+    seed_means = g.groupby("seed")["test_accuracy"].mean() * 100
+    return {"n_runs": len(g), "seeds": " ".join(map(str, sorted(g["seed"].unique()))),
+            "accuracy_mean": g["test_accuracy"].mean() * 100,
+            "accuracy_std_seeds": seed_means.std(ddof=1) if len(seed_means) > 1 else math.nan,
+            "accuracy_std_runs": g["test_accuracy"].std(ddof=1) * 100}
+
+
 def table4(rows: pd.DataFrame) -> pd.DataFrame:
     """Accuracy (%) per experiment and method, knobs at their defaults: mean over every
     fold and seed, std over the seeds' means and over all runs, the training loss at the
@@ -206,17 +216,11 @@ def table4(rows: pd.DataFrame) -> pd.DataFrame:
     out = []
     for key, g in _at_defaults(rows).groupby([*GROUP, "method"], sort=False):
         info = dict(zip([*GROUP, "method"], key, strict=True))
-        seed_means = g.groupby("seed")["test_accuracy"].mean() * 100
         # the baseline is not in Table 4; its published number is Table 2's
         paper = (TABLE4_ACCURACY.get(info["dataset"], {}) | TABLE2_ACCURACY.get(
             info["dataset"], {})).get(info["method"], math.nan)
         settings = g["method_settings"].iloc[0] if "method_settings" in g else "none"
-        out.append({**info, "method_settings": settings, "n_runs": len(g),
-                    "seeds": " ".join(map(str, sorted(g["seed"].unique()))),
-                    "accuracy_mean": g["test_accuracy"].mean() * 100,
-                    "accuracy_std_seeds": seed_means.std(ddof=1) if len(seed_means) > 1
-                    else math.nan,
-                    "accuracy_std_runs": g["test_accuracy"].std(ddof=1) * 100,
+        out.append({**info, "method_settings": settings, **_accuracy_summary(g),
                     "mean_class_accuracy_mean": g["test_mean_class_accuracy"].mean() * 100,
                     "train_ce_last_mean": g["train_ce_last"].mean(),
                     "train_ce_drop_max": g["train_ce_drop"].max(),
@@ -285,14 +289,8 @@ def fig7(rows: pd.DataFrame) -> pd.DataFrame:
             keep &= mix[k].astype(str) == str(KNOB_DEFAULTS[k])
         for key, g in mix[keep].groupby([*GROUP, knob], sort=False):
             info = dict(zip(GROUP, key[:-1], strict=True))
-            seed_means = g.groupby("seed")["test_accuracy"].mean() * 100
             out.append({**info, "knob": knob, "value": str(key[-1]),
-                        "is_default": str(key[-1]) == str(default), "n_runs": len(g),
-                        "seeds": " ".join(map(str, sorted(g["seed"].unique()))),
-                        "accuracy_mean": g["test_accuracy"].mean() * 100,
-                        "accuracy_std_seeds": seed_means.std(ddof=1) if len(seed_means) > 1
-                        else math.nan,
-                        "accuracy_std_runs": g["test_accuracy"].std(ddof=1) * 100,
+                        "is_default": str(key[-1]) == str(default), **_accuracy_summary(g),
                         "train_ce_last_mean": g["train_ce_last"].mean(),
                         "command": g["command"].iloc[-1]})
     return pd.DataFrame(out)

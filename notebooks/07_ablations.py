@@ -169,6 +169,7 @@ print("experiments with Table 4 rows:", ", ".join(experiments) or "none")
 
 # %%
 from fer_utils.mixfeature.presets import CPU_BUDGETS, PRESETS, cpu_budget
+from fer_utils.runs.ablations import pool_curves
 from fer_utils.runs.record import config_deviations
 from fer_utils.runs.results import settings_text
 
@@ -180,7 +181,7 @@ display(pd.DataFrame(
 # %%
 curve_files = sorted((results_dir / "ablations").glob("*_curves.csv"))
 for path in curve_files:
-    curves = pd.read_csv(path)
+    curves = pool_curves(pd.read_csv(path))  # per cell -> per method
     show(mean_curves(curves, path.stem.removesuffix("_curves")), path.stem)
 if not curve_files:
     print("no training curves committed yet")

@@ -14,11 +14,12 @@ runs through the sweep engine (:mod:`fer_utils.runs.sweep`, one torch thread per
 
 Cells run seed by seed, Table 4 first, so that a session cut short leaves whole seeds
 of the comparison. A killed run resumes: finished cells are kept, a running one resumes
-from its last checkpointed epoch. Then (and alone with ``--gather-only``) the finished
-cells are written to committed tables (:mod:`fer_utils.runs.ablations`):
-``results/ablations/<experiment>_<budget>.csv`` (one row per cell, seed and fold, with
-the recorded command, commit, device and duration), ``..._curves.csv`` (mean training
-curves per method), and the summaries ``results/table4.csv``, ``results/table5.csv``
+from its last checkpointed epoch. Cells whose rows are already committed under
+``results/ablations/`` are not run again, even in a fresh checkout without ``runs/``.
+Then (and alone with ``--gather-only``) the finished cells are written to committed
+tables (:mod:`fer_utils.runs.ablations`): ``results/ablations/<experiment>_<budget>.csv``
+(one row per cell, seed and fold, with the recorded command, commit, device and
+duration), ``..._curves.csv`` (training curves per Table 4 cell), and the summaries ``results/table4.csv``, ``results/table5.csv``
 and ``results/fig7.csv`` recomputed from every experiment's rows.
 
 Examples::
@@ -41,6 +42,7 @@ from fer_utils.runs.ablations import (
     EXPERIMENTS,
     PARTS,
     ablation_grids,
+    committed_cells,
     experiment_folder,
     record_command,
     write_tables,
@@ -81,14 +83,17 @@ def main(argv: list[str] | None = None) -> int:
                 from fer_utils.runs.grid import build_cells
 
                 cells = build_cells(NOTEBOOK, grids, fixed)
-                print(f"{name}: {len(cells)} cells -> {out}")
+                done = committed_cells(args.results, out.name)
+                print(f"{name}: {len(cells)} cells, {sum(c.digest in done for c in cells)} "
+                      f"committed -> {out}")
                 for cell in cells:
-                    print("  " + cell.name)
+                    print(("  (committed) " if cell.digest in done else "  ") + cell.name)
                 continue
             record_command(out, command)
             try:
                 sweep(NOTEBOOK, grids, out, fixed=fixed, workers=args.workers,
-                      threads=args.threads, progress=False)
+                      threads=args.threads, progress=False,
+                      skip=committed_cells(args.results, out.name))
             except GridError as err:
                 print(f"error: {err}", file=sys.stderr)
                 return 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +15,10 @@ from fer_utils.runs.ablations import (
     KNOB_DEFAULTS,
     TABLE4_METHODS,
     ablation_grids,
+    committed_cells,
     experiment_folder,
     fig7,
+    pool_curves,
     table4,
     table5,
     write_tables,
@@ -160,7 +163,43 @@ def test_a_tiny_ablation_sweep_becomes_the_committed_tables(tmp_path: Path) -> N
     assert sorted(k["value"]) == ["2", "3"]
     for name in ("table4", "table5", "fig7"):
         assert (tmp_path / "results" / f"{name}.csv").is_file()
-    assert (tmp_path / "results" / "ablations" / "synthetic_wheel_cpu_curves.csv").is_file()
+    curves_path = tmp_path / "results" / "ablations" / "synthetic_wheel_cpu_curves.csv"
+    assert set(pd.read_csv(curves_path)["method"]) == {"baseline", "mixfeature"}
+
+    # a fresh checkout: the run folders are gone, the committed rows are not. The
+    # committed cells are not run again; a new cell's rows join them.
+    shutil.rmtree(tmp_path / "runs")
+    done = committed_cells(tmp_path / "results", out.name)
+    assert len(done) == 3
+    more = [*grids, {**grids[0], "method": ["mixfeature"], "mix_k": [4]}]
+    table = sweep(PROTOCOL_RUN, more, out, fixed={**fixed, "quick": True, "folds": 2},
+                  workers=2, progress=False, skip=done)
+    assert len(table) == 2  # only the new cell ran (one row per fold)
+    write_tables(tmp_path / "runs", tmp_path / "results")
+    merged = pd.read_csv(tmp_path / "results" / "ablations" / "synthetic_wheel_cpu.csv")
+    assert len(merged) == 8
+    pd.testing.assert_frame_equal(merged.iloc[:6].reset_index(drop=True), detail,
+                                  check_dtype=False)
+    assert sorted(pd.read_csv(tmp_path / "results" / "fig7.csv").query(
+        "knob == 'mix_k'")["value"]) == ["2", "3", "4"]
+    assert len(pd.read_csv(curves_path)["sweep_cell"].unique()) == 2  # curves: Table 4 cells
+
+
+def test_pooled_curves_equal_the_mean_and_std_over_every_run() -> None:
+    rng = np.random.default_rng(0)
+    runs = pd.DataFrame({"sweep_cell": ["a"] * 3 + ["b"] * 4 + ["c"] * 2,
+                         "method": ["m"] * 7 + ["n"] * 2, "epoch": 1,
+                         "train_ce": rng.normal(size=9), "val_accuracy": rng.random(9)})
+    per_cell = runs.groupby(["sweep_cell", "method", "epoch"])[["train_ce", "val_accuracy"]]
+    per_cell = per_cell.agg(["mean", "std", "count"])
+    per_cell.columns = [f"{a}_{b}" for a, b in per_cell.columns]
+    per_cell = per_cell.rename(columns={"train_ce_count": "n_runs"}).reset_index()
+    pooled = pool_curves(per_cell).set_index("method")
+    for method, g in runs.groupby("method"):
+        assert pooled.loc[method, "n_runs"] == len(g)
+        for metric in ("train_ce", "val_accuracy"):
+            assert pooled.loc[method, f"{metric}_mean"] == pytest.approx(g[metric].mean())
+            assert pooled.loc[method, f"{metric}_std"] == pytest.approx(g[metric].std())
 
 
 def test_the_figures_draw_ours_with_spreads_and_the_papers_marks() -> None:

@@ -12,10 +12,13 @@ one seed, every fold), grouped in two *parts*:
 
 :func:`write_tables` turns the finished cells of every experiment into the committed
 tables: per experiment one row per cell, seed and fold (with its recorded command,
-commit, device and duration) and the mean training curves; across experiments
+commit, device and duration) and the training curves per cell (:func:`pool_curves`
+makes them per method); across experiments
 ``table4.csv`` (accuracy per method), ``table5.csv`` (every method against MixFeature
 on the same folds and seeds, :func:`fer_utils.metrics.compare_methods`) and ``fig7.csv``
-(accuracy per knob value). Every number is recomputed from the cells on each call.
+(accuracy per knob value). Every summary is recomputed on each call from the cells'
+rows; rows already committed for cells whose folders are gone (a fresh checkout) are
+kept, and those cells are not run again (:func:`committed_cells`).
 """
 
 from __future__ import annotations
@@ -167,8 +170,11 @@ def experiment_rows(folder: str | Path) -> pd.DataFrame:
 
 
 def experiment_curves(folder: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
-    """Mean and std over runs, per Table 4 method and epoch, of the training
-    cross-entropy and the validation accuracy (from each cell's ``histories.csv``)."""
+    """Per Table 4 cell (knobs at their defaults) and epoch: the mean, std and count over
+    the cell's folds of the training cross-entropy and the validation accuracy (from the
+    cell's ``histories.csv``). Kept per cell so that the committed curves of cells whose
+    folders are gone can be merged with new ones; :func:`pool_curves` makes the
+    per-method curves."""
     folder = Path(folder)
     defaults = _at_defaults(rows)
     parts = []
@@ -176,15 +182,65 @@ def experiment_curves(folder: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
             index=False):
         path = folder.parent / sweep_cell / "histories.csv"
         if path.exists():
-            parts.append(pd.read_csv(path).assign(method=method))
+            parts.append(pd.read_csv(path).assign(sweep_cell=sweep_cell, method=method))
     if not parts:
         return pd.DataFrame()
     hist = pd.concat(parts, ignore_index=True)
-    grouped = hist.groupby(["method", "epoch"])[["train_ce", "val_accuracy"]]
+    grouped = hist.groupby(["sweep_cell", "method", "epoch"], sort=False)[
+        ["train_ce", "val_accuracy"]]
     out = grouped.agg(["mean", "std", "count"])
     out.columns = [f"{a}_{b}" for a, b in out.columns]
     out = out.drop(columns="val_accuracy_count").rename(columns={"train_ce_count": "n_runs"})
     return out.reset_index()
+
+
+def pool_curves(curves: pd.DataFrame) -> pd.DataFrame:
+    """Per method and epoch, the mean and std over every run of the per-cell curves of
+    :func:`experiment_curves` (exact pooling of groups from their counts, means and
+    stds): one line per method for the convergence figure of notebook 07."""
+    if curves.empty:
+        return curves
+    out = []
+    for (method, epoch), g in curves.groupby(["method", "epoch"], sort=False):
+        n = g["n_runs"].to_numpy(dtype=float)
+        row: dict[str, Any] = {"method": method, "epoch": epoch, "n_runs": int(n.sum())}
+        for metric in ("train_ce", "val_accuracy"):
+            mean = g[f"{metric}_mean"].to_numpy(dtype=float)
+            std = g[f"{metric}_std"].fillna(0.0).to_numpy(dtype=float)
+            total = (n * mean).sum() / n.sum()
+            # within-group plus between-group sums of squares
+            ss = ((n - 1) * std**2).sum() + (n * (mean - total) ** 2).sum()
+            row[f"{metric}_mean"] = total
+            row[f"{metric}_std"] = math.sqrt(ss / (n.sum() - 1)) if n.sum() > 1 else math.nan
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def cell_digest(sweep_cell: str) -> str:
+    """The parameter hash that ends a sweep cell's folder name (``.../<name>__<hash>``),
+    stable when the readable part of the name changes with the grid."""
+    return str(sweep_cell).rsplit("__", 1)[-1]
+
+
+def committed_cells(results: str | Path, folder_name: str) -> set[str]:
+    """The parameter hashes of the cells of experiment folder ``folder_name`` whose rows
+    are already in ``results/ablations/<folder_name>.csv``: finished, even where their
+    run folders are gone (:func:`fer_utils.runs.sweep.sweep`'s ``skip``)."""
+    path = Path(results) / "ablations" / f"{folder_name}.csv"
+    if not path.exists():
+        return set()
+    return {cell_digest(c) for c in pd.read_csv(path, usecols=["sweep_cell"])["sweep_cell"]}
+
+
+def _merge_committed(new: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``new`` rows plus the rows already committed at ``path`` of cells ``new`` does not
+    hold (cells whose folders are gone), committed rows first."""
+    if not path.exists():
+        return new
+    old = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    fresh = {cell_digest(c) for c in new["sweep_cell"]}
+    kept = old[[cell_digest(c) not in fresh for c in old["sweep_cell"]]]
+    return pd.concat([kept, new], ignore_index=True) if not kept.empty else new
 
 
 def _at_defaults(rows: pd.DataFrame) -> pd.DataFrame:
@@ -306,8 +362,9 @@ def write_tables(runs_dir: str | Path, results: str | Path) -> dict[str, pd.Data
 
     Writes ``results/ablations/<folder>.csv`` and ``<folder>_curves.csv`` per experiment
     folder with finished cells, then ``table4.csv``, ``table5.csv`` and ``fig7.csv`` from
-    all of ``results/ablations/*.csv`` (rows of experiments whose run folders are gone
-    are kept). Returns the three summaries.
+    all of ``results/ablations/*.csv``. Committed rows of cells, and of experiments, whose
+    run folders are gone are kept; a cell that is in both is taken from its folder.
+    Returns the three summaries.
     """
     runs_dir, results = Path(runs_dir), Path(results)
     detail_dir = results / "ablations"
@@ -315,10 +372,12 @@ def write_tables(runs_dir: str | Path, results: str | Path) -> dict[str, pd.Data
         rows = experiment_rows(folder)
         if rows.empty:
             continue
-        _write_csv(rows, detail_dir / f"{folder.name}.csv")
+        _write_csv(_merge_committed(rows, detail_dir / f"{folder.name}.csv"),
+                   detail_dir / f"{folder.name}.csv")
         curves = experiment_curves(folder, rows)
         if not curves.empty:
-            _write_csv(curves, detail_dir / f"{folder.name}_curves.csv")
+            path = detail_dir / f"{folder.name}_curves.csv"
+            _write_csv(_merge_committed(curves, path), path)
     frames = [pd.read_csv(p, keep_default_na=False, na_values=[""])
               for p in sorted(detail_dir.glob("*.csv")) if not p.stem.endswith("_curves")]
     if not frames:

@@ -35,7 +35,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
@@ -275,6 +275,7 @@ def sweep(
     slurm: dict[str, Any] | None = None,
     kernel: str = KERNEL_NAME,
     progress: bool = True,
+    skip: Collection[str] = (),
 ) -> pd.DataFrame:
     """Run ``notebook`` once per cell of ``grid`` (plus ``fixed`` values) into ``out``;
     return the gathered table (also ``out/sweep.csv``).
@@ -288,6 +289,10 @@ def sweep(
     ``devices[i % len(devices)]`` (default on this machine: every GPU it has; give as many
     workers as devices so that no two cells share one). Bad grid input raises
     :class:`~fer_utils.runs.grid.GridError` before anything runs.
+
+    ``skip`` holds the parameter hashes (:attr:`~fer_utils.runs.grid.Cell.digest`) of
+    cells finished elsewhere, e.g. whose results are committed while their folders are
+    gone (a fresh checkout): they are counted as finished and not run again.
     """
     notebook = Path(notebook).resolve()
     cells = build_cells(notebook, grid, fixed)
@@ -306,8 +311,11 @@ def sweep(
     stop.unlink(missing_ok=True)
     folders = _cell_folders(out, cells)
     todo = [c for c in cells if not (folders[c.name] / RESULT_FILE).exists()]
+    elsewhere = sum(c.digest in skip for c in todo)
+    todo = [c for c in todo if c.digest not in skip]
     skipped = len(cells) - len(todo)
-    print(f"sweep of {notebook.name}: {len(cells)} cells, {skipped} already finished, "
+    recorded = f" ({elsewhere} recorded elsewhere)" if elsewhere else ""
+    print(f"sweep of {notebook.name}: {len(cells)} cells, {skipped} already finished{recorded}, "
           f"{len(todo)} to run on {workers} {scheduler if executor is None else 'custom'} "
           f"worker(s) x {threads} thread(s) -> {out}", flush=True)
     counts = {"ok": 0, "failed": 0, "stopped": 0}

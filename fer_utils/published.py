@@ -75,6 +75,21 @@ TABLE2_ACCURACY: dict[str, dict[str, float]] = {
     "ferplus": {"baseline": 82.26, "mixfeature": 82.51},
 }
 
+#: MixFeature paper, Table 3: test accuracy (%) of five shallow label distribution learning
+#: methods on image features, and of MixFeature, on JAFFE and on ``ferplus_argument`` (the
+#: paper's FER+ with vote distributions, whose features include OpenFace action units).
+#: Keys are the method names this repository runs (:data:`fer_utils.ldl.LDL_METHODS`):
+#: LDL-LDML has no public code, so its number is keyed by the method that stands in for it
+#: here (``"ldl_ldml_standin"``, :data:`fer_utils.ldl.STAND_INS`); the number is
+#: LDL-LDML's, as printed. Notebook 07 (Table 3 section) sets ours beside them.
+TABLE3_ACCURACY: dict[str, dict[str, float]] = {
+    "jaffe": {"aa_knn": 79.32, "sa_bfgs": 80.81, "edl": 80.88, "glle_sa_bfgs": 79.37,
+              "ldl_ldml_standin": 82.31, "mixfeature": 88.89},
+    "ferplus_argument": {"aa_knn": 78.33, "sa_bfgs": 79.91, "edl": 81.05,
+                         "glle_sa_bfgs": 79.25, "ldl_ldml_standin": 82.39,
+                         "mixfeature": 87.75},
+}
+
 #: MixFeature paper, Table 4: test accuracy (%) of MixFeature and of seven augmentation
 #: methods, per dataset (``ferplus_argument`` is the paper's FER+ with vote distributions).
 #: The paper's "StyleMix" cites MixStyle (``docs/replication.md`` D10); the key here is the
@@ -164,3 +179,13 @@ MFJLE_TABLES: dict[str, dict[str, dict[str, float]]] = {
         },
     },
 }
+
+#: MF-JLE paper (method B): running time per image in milliseconds of ``"resnet18"`` (the
+#: single ResNet-18) and ``"mfjle"`` (the six-module ensemble), on the GPU named in
+#: :data:`MFJLE_INFERENCE_HARDWARE` (paper B's inputs are 224x224; no batch size is
+#: recorded here). The same figure for both, as printed. ``scripts/benchmark_inference.py``
+#: prints them beside ours.
+MFJLE_INFERENCE_MS: dict[str, float] = {"resnet18": 10.52, "mfjle": 10.52}
+
+#: The hardware of :data:`MFJLE_INFERENCE_MS`, as paper B names it.
+MFJLE_INFERENCE_HARDWARE: str = "GTX 1060"

@@ -19,8 +19,9 @@ from its last checkpointed epoch. Cells whose rows are already committed under
 Then (and alone with ``--gather-only``) the finished cells are written to committed
 tables (:mod:`fer_utils.runs.ablations`): ``results/ablations/<experiment>_<budget>.csv``
 (one row per cell, seed and fold, with the recorded command, commit, device and
-duration), ``..._curves.csv`` (training curves per Table 4 cell), and the summaries ``results/table4.csv``, ``results/table5.csv``
-and ``results/fig7.csv`` recomputed from every experiment's rows.
+duration), ``..._curves.csv`` (training curves per Table 4 cell), and the summaries
+``results/table4.csv``, ``results/table5.csv`` and ``results/fig7.csv`` recomputed from
+every experiment's rows.
 
 Examples::
 

@@ -47,6 +47,7 @@ from fer_utils import augment as aug
 from fer_utils.baselines.config import BASELINE_METHODS, BaselineConfig
 from fer_utils.baselines.mixstyle import check_layers
 from fer_utils.mfjle.loss import MULTILABEL_LOSSES
+from fer_utils.mfjle.mixing import MFJLE_MIXES
 from fer_utils.mfjle.model import NUM_LOCAL
 from fer_utils.mixfeature.loss import BETA_MODES
 from fer_utils.mixfeature.synthesis import PRIMARY_DRAWS
@@ -243,6 +244,12 @@ class MultiLabelConfig:
             five, or five).
         multilabel_loss: ``"bce"`` (paper B) or ``"ce"`` (the multi-class ablation).
         threshold: a label is predicted when its probability is above this.
+        mfjle_mix: ``"none"`` (paper B) or ``"mixfeature"``: paper A's Algorithm 1 inside
+            every module, with MixFeature's ``mix_k``, ``mix_lambda``, ``wheel_layout``
+            and ``mix_primary`` (``mix_beta`` is not used: the mixed term has no beta);
+            our experiment, :mod:`fer_utils.mfjle.mixing`, ``docs/replication.md`` D27.
+            It also works for a single backbone (one module). Enters a run's identity
+            only when not ``"none"``.
     """
 
     local_size: int = 32
@@ -250,6 +257,7 @@ class MultiLabelConfig:
     local_weights: float | list[float] = 0.01
     multilabel_loss: str = "bce"
     threshold: float = 0.5
+    mfjle_mix: str = "none"
 
     def __post_init__(self) -> None:
         check_int("local_size", self.local_size, 32)
@@ -266,6 +274,7 @@ class MultiLabelConfig:
         self.local_weights = weights
         check_choice("multilabel_loss", self.multilabel_loss, MULTILABEL_LOSSES)
         check_number("threshold", self.threshold, 0.0, 1.0, open_low=True)
+        check_choice("mfjle_mix", self.mfjle_mix, MFJLE_MIXES)
 
 
 @dataclass
@@ -476,7 +485,8 @@ class TrainConfig:
 
         ``selection`` enters resolved (``"auto"`` is the metric it stands for). A
         single-label run leaves out ``task`` and ``input_norm`` when it is ``"none"``; of
-        the :class:`BaselineConfig` fields only those of the run's own method enter.
+        the :class:`BaselineConfig` fields only those of the run's own method enter;
+        ``mix_beta``, ``mix_primary`` and ``mfjle_mix`` only when not at their defaults.
         This is the same dict as before the fields were grouped, so run names and
         checkpoints written earlier still resume.
         """
@@ -484,8 +494,9 @@ class TrainConfig:
         for name in NON_IDENTITY_FIELDS:
             d.pop(name)
         d["selection"] = self.resolved_selection()
-        for name, default in (("mix_beta", "sample"), ("mix_primary", "member")):
-            if d[name] == default:  # added later: left out at their defaults, so runs
+        for name, default in (("mix_beta", "sample"), ("mix_primary", "member"),
+                              ("mfjle_mix", "none")):
+            if d.get(name) == default:  # added later: left out at their defaults, so runs
                 d.pop(name)  # named before they existed keep their names
         own = BaselineConfig.fields_of(self.method)
         for name in (f.name for f in fields(BaselineConfig)):
@@ -506,16 +517,18 @@ class TrainConfig:
         """A short table of the settings that matter for this run, by group.
 
         Introduced in notebook 04 (printed before each training). MixFeature's settings
-        appear only for ``method="mixfeature"``, a comparison method's only for it, and
-        the multi-label ones only for multi-label runs; of the runtime group only what
-        can change the numbers or the speed (seed, device, precision) is shown.
+        appear only for ``method="mixfeature"`` (or ``mfjle_mix="mixfeature"``), a
+        comparison method's only for it, and the multi-label ones only for multi-label
+        runs; of the runtime group only what can change the numbers or the speed (seed,
+        device, precision) is shown.
         """
         shown = {
             "network": dataclasses.asdict(self.network),
             "optim": dataclasses.asdict(self.optim),
             "runtime": {k: getattr(self.runtime, k) for k in ("seed", "device", "amp")},
         }
-        if self.method == "mixfeature":
+        mixes = self.multilabel is not None and self.multilabel.mfjle_mix != "none"
+        if self.method == "mixfeature" or mixes:
             shown["mixfeature"] = dataclasses.asdict(self.mixfeature)
         if self.method in BASELINE_METHODS:
             shown["baselines"] = {

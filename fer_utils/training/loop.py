@@ -119,7 +119,8 @@ def train_one_epoch(
             xb, yb = data.images[idx_dev], data.labels[idx_dev]
         if multi:
             local = None if data.local_images is None else data.local_images[idx_dev]
-            parts = multilabel_step(model, optimizer, xb, data.targets[idx_dev], ctx, gens, local)
+            parts = multilabel_step(model, optimizer, xb, data.targets[idx_dev], ctx, gens, local,
+                                    labels=yb)
         else:
             parts = training_step(model, optimizer, xb, yb, ctx, gens)
         for key in totals:
@@ -246,7 +247,10 @@ def _check_datasets(
                 f"{name} has classes {ds.classes}, but train_set has {train_set.classes}"
             )
     smallest = len(train_set) // math.ceil(len(train_set) / config.optim.batch_size)
-    if config.method == "mixfeature" and smallest < config.mixfeature.mix_k:
+    mixes = config.method == "mixfeature" or (
+        config.multilabel is not None and config.multilabel.mfjle_mix != "none"
+    )
+    if mixes and smallest < config.mixfeature.mix_k:
         raise ValueError(
             f"MixFeature needs batches of at least mix_k={config.mixfeature.mix_k} samples, but "
             f"{len(train_set)} training samples in batches of batch_size="

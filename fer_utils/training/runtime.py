@@ -204,7 +204,9 @@ def make_context(config: TrainConfig, classes: Sequence[str]) -> StepContext:
     amp_dtype = resolve_amp(config.runtime.amp, device)
     channels_last = resolve_channels_last(config.runtime.channels_last, amp_dtype)
     distances = None
-    if config.method == "mixfeature":
+    if config.method == "mixfeature" or (
+        config.multilabel is not None and config.multilabel.mfjle_mix != "none"
+    ):
         distances = distance_matrix(classes, config.mixfeature.wheel_layout).to(device)
     return StepContext(config, device, amp_dtype, channels_last, distances)
 

@@ -19,6 +19,7 @@ from torch import nn
 from fer_utils import augment as aug
 from fer_utils import baselines
 from fer_utils.mfjle.loss import mfjle_loss
+from fer_utils.mfjle.mixing import mfjle_mix_loss, mix_modules, module_features, module_heads
 from fer_utils.mfjle.model import MFJLE
 from fer_utils.mixfeature.loss import mixfeature_loss
 from fer_utils.mixfeature.synthesis import synthesize
@@ -95,6 +96,7 @@ def multilabel_step(
     ctx: StepContext,
     generators: Mapping[str, torch.Generator],
     local_images: torch.Tensor | None = None,
+    labels: torch.Tensor | None = None,
 ) -> dict[str, float]:
     """One multi-label optimisation step; returns ``{"loss", "global", "local"}``.
 
@@ -103,6 +105,13 @@ def multilabel_step(
     (each crop draws its own flip and shift), every module runs on its input, and the
     loss is paper B's Eq. 1 (:func:`fer_utils.mfjle.loss.mfjle_loss`). A single ResNet-18
     (no ``local_images``) is trained with its own binary cross-entropy.
+
+    With ``mfjle_mix="mixfeature"`` (our experiment, :mod:`fer_utils.mfjle.mixing`) every
+    module's features are also mixed by Algorithm 1 of paper A, with groups and weights
+    drawn once from ``generators["mix"]`` and the images' single ``labels`` on the wheel
+    ``ctx.distances``, and the loss is :func:`fer_utils.mfjle.mixing.mfjle_mix_loss`
+    (the result then also holds ``"original"`` and ``"mixed"``). With ``"none"`` nothing
+    of this runs and ``labels`` is not used.
     """
     cfg = ctx.config
     with ctx.phase("augment"):
@@ -116,22 +125,75 @@ def multilabel_step(
                 local_images.flatten(0, 1), None, cfg.optim.augment, generators["augment"]
             )
             xl = ctx.to_layout(xl).view(n, k, *xl.shape[1:])
-    with ctx.phase("forward"), ctx.autocast():
-        if xl is None:
-            global_logits, local_logits = model(x), None
-        else:
-            global_logits, local_logits = model.module_logits(x, xl)  # N x L, N x 5 x L
-    with ctx.phase("loss"):  # Eq. 1: L_global + sum_i lambda_i L_local_i
-        loss, parts = mfjle_loss(
-            global_logits.float(),
-            None if local_logits is None else local_logits.float(),
-            targets,
-            getattr(model, "local_weights", None),
-            cfg.multilabel.multilabel_loss,
-        )
+    if cfg.multilabel.mfjle_mix == "mixfeature":
+        loss, parts = _mixed_multilabel_loss(model, x, xl, targets, labels, ctx,
+                                             generators["mix"])
+    else:
+        with ctx.phase("forward"), ctx.autocast():
+            if xl is None:
+                global_logits, local_logits = model(x), None
+            else:
+                global_logits, local_logits = model.module_logits(x, xl)  # N x L, N x 5 x L
+        with ctx.phase("loss"):  # Eq. 1: L_global + sum_i lambda_i L_local_i
+            loss, parts = mfjle_loss(
+                global_logits.float(),
+                None if local_logits is None else local_logits.float(),
+                targets,
+                getattr(model, "local_weights", None),
+                cfg.multilabel.multilabel_loss,
+            )
     with ctx.phase("backward"):
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
     with ctx.phase("optimizer"):
         optimizer.step()
     return parts
+
+
+def _mixed_multilabel_loss(
+    model: nn.Module,
+    x: torch.Tensor,
+    xl: torch.Tensor | None,
+    targets: torch.Tensor,
+    labels: torch.Tensor | None,
+    ctx: StepContext,
+    generator: torch.Generator,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The loss of ``mfjle_mix="mixfeature"``: Eq. 1 of paper B on originals and mixtures.
+
+    Every module's features, then Algorithm 1 of paper A once for the batch (the same
+    groups and weights for all modules and the targets), then every head on its
+    originals and mixtures (:mod:`fer_utils.mfjle.mixing`, ``docs/replication.md`` D27).
+    """
+    cfg = ctx.config
+    if labels is None:
+        raise ValueError(
+            "mfjle_mix='mixfeature' needs the single label of every image (labels=...) to "
+            "place it on the emotion wheel; the dataset's FERDataset.labels carry it"
+        )
+    if ctx.distances is None:
+        raise ValueError(
+            "mfjle_mix='mixfeature' needs the wheel distances in ctx.distances "
+            "(fer_utils.training.runtime.make_context builds them)"
+        )
+    mix = cfg.mixfeature
+    with ctx.phase("forward"), ctx.autocast():
+        feats_g, feats_l = module_features(model, x, xl)  # v: N x D, N x 5 x D
+        global_logits, local_logits = module_heads(model, feats_g, feats_l)
+    with ctx.phase("mix"):  # Algorithm 1 once: groups of K, a = softmax(-d), shared by all
+        mm = mix_modules(feats_g.float(), None if feats_l is None else feats_l.float(), labels,
+                         targets, mix.mix_k, ctx.distances, generator, primary=mix.mix_primary)
+    with ctx.phase("forward"), ctx.autocast():
+        mixed_g, mixed_l = module_heads(model, mm.global_features, mm.local_features)
+    with ctx.phase("loss"):  # lambda * L_original + (1 - lambda) * L_mixed
+        return mfjle_mix_loss(
+            global_logits.float(),
+            None if local_logits is None else local_logits.float(),
+            targets,
+            mixed_g.float(),
+            None if mixed_l is None else mixed_l.float(),
+            mm.targets,
+            getattr(model, "local_weights", None),
+            mix.mix_lambda,
+            cfg.multilabel.multilabel_loss,
+        )

@@ -48,7 +48,7 @@ from fer_utils.runs.ablations import (
     record_command,
     write_tables,
 )
-from fer_utils.runs.grid import GridError
+from fer_utils.runs.grid import GridError, build_cells
 from fer_utils.runs.sweep import sweep
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "experiments" / "protocol_run.ipynb"
@@ -81,8 +81,6 @@ def main(argv: list[str] | None = None) -> int:
             grids, fixed = ablation_grids(name, args.parts, args.seeds, args.budget,
                                           checkpoint_dir=out / "checkpoints")
             if args.dry_run:
-                from fer_utils.runs.grid import build_cells
-
                 cells = build_cells(NOTEBOOK, grids, fixed)
                 done = committed_cells(args.results, out.name)
                 print(f"{name}: {len(cells)} cells, {sum(c.digest in done for c in cells)} "
@@ -90,8 +88,9 @@ def main(argv: list[str] | None = None) -> int:
                 for cell in cells:
                     print(("  (committed) " if cell.digest in done else "  ") + cell.name)
                 continue
-            record_command(out, command)
             try:
+                cells = build_cells(NOTEBOOK, grids, fixed, check=False)
+                record_command(out, command, [c.digest for c in cells])
                 sweep(NOTEBOOK, grids, out, fixed=fixed, workers=args.workers,
                       threads=args.threads, progress=False,
                       skip=committed_cells(args.results, out.name))

@@ -76,8 +76,9 @@ def main(argv: list[str] | None = None) -> int:
                 for cell in cells:
                     print(("  (committed) " if cell.digest in done else "  ") + cell.name)
                 continue
-            record_command(out, command)
             try:
+                cells = build_cells(NOTEBOOK, grids, fixed, check=False)
+                record_command(out, command, [c.digest for c in cells])
                 sweep(NOTEBOOK, grids, out, fixed=fixed, workers=args.workers,
                       threads=args.threads, progress=False, skip=done)
             except GridError as err:

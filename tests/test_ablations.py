@@ -232,9 +232,26 @@ def test_the_figures_draw_ours_with_spreads_and_the_papers_marks() -> None:
 
 
 def test_deviations_split_into_the_budget_and_the_methods_own_settings() -> None:
-    from fer_utils.runs.ablations import _split_deviations
+    from fer_utils.runs.ablations import split_deviations
 
     text = "image_size=48; lr=0.01; method=mixup; seed=1; mixup_alpha=1.0; mix_k=4"
-    assert _split_deviations(text) == ("image_size=48; lr=0.01",
+    assert split_deviations(text) == ("image_size=48; lr=0.01",
                                        "method=mixup; mixup_alpha=1.0; mix_k=4")
-    assert _split_deviations("") == ("none", "none")
+    assert split_deviations("") == ("none", "none")
+
+
+def test_each_row_names_the_command_that_ran_its_cell(tmp_path: Path) -> None:
+    from fer_utils.runs.ablations import cell_command, record_command
+
+    finished = tmp_path / "cells" / "method=baseline__aaaa1111"
+    finished.mkdir(parents=True)
+    (finished / "result.json").write_text("{}")
+    record_command(tmp_path, "first", ["aaaa1111", "bbbb2222"])
+    assert cell_command(tmp_path, "method=mixup__bbbb2222") == "first"
+    record_command(tmp_path, "second", ["aaaa1111", "bbbb2222", "cccc3333"])
+    assert cell_command(tmp_path, "bbbb2222") == "second"  # not finished: the rerun ran it
+    assert cell_command(tmp_path, "x__cccc3333") == "second"
+    # a cell finished before commands were kept per cell: the folder's last command
+    assert cell_command(tmp_path, "x__aaaa1111") == "second"
+    assert (tmp_path / "commands.txt").read_text().splitlines() == ["first", "second"]
+    assert cell_command(tmp_path / "nowhere", "x__dddd4444") == ""

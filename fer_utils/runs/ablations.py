@@ -23,7 +23,9 @@ kept, and those cells are not run again (:func:`committed_cells`).
 
 from __future__ import annotations
 
+import json
 import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +75,7 @@ CELL_COLUMNS: tuple[str, ...] = ("method", *KNOB_DEFAULTS)
 #: The experiment cell's settings that are the method or its knobs, not the budget.
 _METHOD_FIELDS = ("method", "mix_", "wheel_layout", *(f"{m}_" for m in BASELINE_METHODS))
 COMMAND_FILE = "commands.txt"
+CELL_COMMANDS_FILE = "cell_commands.json"
 
 
 def experiment_folder(runs_dir: str | Path, experiment: str, budget: str) -> Path:
@@ -112,15 +115,44 @@ def ablation_grids(
     return grids, fixed
 
 
-def record_command(folder: str | Path, command: str) -> None:
-    """Append ``command`` to the experiment folder's list of commands that ran its cells."""
-    path = Path(folder) / COMMAND_FILE
+def record_command(folder: str | Path, command: str, cells: Iterable[str] = ()) -> None:
+    """Record ``command`` as the one that runs ``cells`` (parameter hashes) of the
+    experiment folder: appended to ``commands.txt`` (every command that ran there), and
+    each cell not finished yet mapped to it in ``cell_commands.json``, so that every
+    result row names the command that made it (:func:`cell_command`)."""
+    folder = Path(folder)
+    path = folder / COMMAND_FILE
     old = path.read_text(encoding="utf-8") if path.exists() else ""
     if command not in old.splitlines():
         atomic_write_text(old + command + "\n", path)
+    mapping = _cell_commands(folder)
+    finished = {p.parent.name.rsplit("__", 1)[-1]
+                for p in folder.glob(f"{CELLS_DIR}/*/{RESULT_FILE}")}
+    new = {c: command for c in cells if c not in finished}
+    if new:
+        atomic_write_text(json.dumps({**mapping, **new}, indent=1, sort_keys=True) + "\n",
+                          folder / CELL_COMMANDS_FILE)
 
 
-def _split_deviations(deviations: str) -> tuple[str, str]:
+def _cell_commands(folder: Path) -> dict[str, str]:
+    path = folder / CELL_COMMANDS_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def cell_command(folder: str | Path, cell: str) -> str:
+    """The command that ran ``cell`` (a folder name or parameter hash) of an experiment
+    folder (:func:`record_command`); for cells run before commands were kept per cell,
+    the folder's last recorded command."""
+    folder = Path(folder)
+    found = _cell_commands(folder).get(cell_digest(cell))
+    if found is not None:
+        return found
+    path = folder / COMMAND_FILE
+    commands = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return commands[-1] if commands else ""
+
+
+def split_deviations(deviations: str) -> tuple[str, str]:
     """A cell's ``deviations`` text split into the training budget's part (e.g.
     ``"image_size=48; lr=0.01; ..."``) and the method's own settings (MixFeature's knobs,
     a Table 4 method's hyper-parameters such as ``"mixup_alpha=1.0"``); ``"none"`` when
@@ -141,8 +173,6 @@ def experiment_rows(folder: str | Path) -> pd.DataFrame:
     if table.empty or "status" not in table:
         return pd.DataFrame()
     table = table[table["status"] == "ok"].copy()
-    commands = (folder / COMMAND_FILE).read_text(encoding="utf-8").splitlines() \
-        if (folder / COMMAND_FILE).exists() else []
     per_cell = {}
     for cell in table["cell"].unique():  # one read per cell, not per fold row
         result = read_result(folder / CELLS_DIR / cell / RESULT_FILE)
@@ -152,13 +182,13 @@ def experiment_rows(folder: str | Path) -> pd.DataFrame:
                       "synthetic_secondary": params["synthetic_secondary"]
                       if params["dataset"] == "synthetic" else "",
                       **dict(zip(("deviations", "method_settings"),
-                                 _split_deviations(config.get("deviations", "")), strict=True)),
+                                 split_deviations(config.get("deviations", "")), strict=True)),
                       "finished_utc": result["finished_utc"]}
     extra_df = pd.DataFrame([per_cell[c] for c in table["cell"]], index=table.index)
     table = pd.concat([table.drop(columns=[c for c in extra_df if c in table]), extra_df],
                       axis=1)
     table["experiment"] = folder.name.rsplit("_", 1)[0]
-    table["command"] = commands[-1] if commands else ""
+    table["command"] = [cell_command(folder, c) for c in table["cell"]]
     table["sweep_cell"] = [f"{folder.name}/{CELLS_DIR}/{c}" for c in table["cell"]]
     columns = ["experiment", "dataset", "synthetic_secondary", "protocol", "folds", "budget",
                "deviations", *CELL_COLUMNS, "method_settings", "seed", "fold", "test_accuracy",
@@ -232,7 +262,7 @@ def committed_cells(results: str | Path, folder_name: str) -> set[str]:
     return {cell_digest(c) for c in pd.read_csv(path, usecols=["sweep_cell"])["sweep_cell"]}
 
 
-def _merge_committed(new: pd.DataFrame, path: Path) -> pd.DataFrame:
+def merge_committed(new: pd.DataFrame, path: Path) -> pd.DataFrame:
     """``new`` rows plus the rows already committed at ``path`` of cells ``new`` does not
     hold (cells whose folders are gone), committed rows first."""
     if not path.exists():
@@ -254,7 +284,7 @@ def _at_defaults(rows: pd.DataFrame) -> pd.DataFrame:
 GROUP = ["experiment", "dataset", "protocol", "budget", "deviations"]
 
 
-def _accuracy_summary(g: pd.DataFrame) -> dict[str, Any]:
+def accuracy_summary(g: pd.DataFrame) -> dict[str, Any]:
     """Runs, seeds, mean accuracy (%) over every fold and seed, and its spreads: std over
     the seeds' means (``nan`` for one seed) and over all runs."""
     seed_means = g.groupby("seed")["test_accuracy"].mean() * 100
@@ -276,7 +306,7 @@ def table4(rows: pd.DataFrame) -> pd.DataFrame:
         paper = (TABLE4_ACCURACY.get(info["dataset"], {}) | TABLE2_ACCURACY.get(
             info["dataset"], {})).get(info["method"], math.nan)
         settings = g["method_settings"].iloc[0] if "method_settings" in g else "none"
-        out.append({**info, "method_settings": settings, **_accuracy_summary(g),
+        out.append({**info, "method_settings": settings, **accuracy_summary(g),
                     "mean_class_accuracy_mean": g["test_mean_class_accuracy"].mean() * 100,
                     "train_ce_last_mean": g["train_ce_last"].mean(),
                     "train_ce_drop_max": g["train_ce_drop"].max(),
@@ -346,13 +376,14 @@ def fig7(rows: pd.DataFrame) -> pd.DataFrame:
         for key, g in mix[keep].groupby([*GROUP, knob], sort=False):
             info = dict(zip(GROUP, key[:-1], strict=True))
             out.append({**info, "knob": knob, "value": str(key[-1]),
-                        "is_default": str(key[-1]) == str(default), **_accuracy_summary(g),
+                        "is_default": str(key[-1]) == str(default), **accuracy_summary(g),
                         "train_ce_last_mean": g["train_ce_last"].mean(),
                         "command": g["command"].iloc[-1]})
     return pd.DataFrame(out)
 
 
-def _write_csv(table: pd.DataFrame, path: Path) -> None:
+def write_csv(table: pd.DataFrame, path: Path) -> None:
+    """Write ``table`` to ``path`` atomically (6 significant digits), making its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(table.to_csv(index=False, float_format="%.6g"), path)
 
@@ -372,12 +403,12 @@ def write_tables(runs_dir: str | Path, results: str | Path) -> dict[str, pd.Data
         rows = experiment_rows(folder)
         if rows.empty:
             continue
-        _write_csv(_merge_committed(rows, detail_dir / f"{folder.name}.csv"),
+        write_csv(merge_committed(rows, detail_dir / f"{folder.name}.csv"),
                    detail_dir / f"{folder.name}.csv")
         curves = experiment_curves(folder, rows)
         if not curves.empty:
             path = detail_dir / f"{folder.name}_curves.csv"
-            _write_csv(_merge_committed(curves, path), path)
+            write_csv(merge_committed(curves, path), path)
     frames = [pd.read_csv(p, keep_default_na=False, na_values=[""])
               for p in sorted(detail_dir.glob("*.csv")) if not p.stem.endswith("_curves")]
     if not frames:
@@ -386,5 +417,5 @@ def write_tables(runs_dir: str | Path, results: str | Path) -> dict[str, pd.Data
     summaries = {"table4": table4(rows), "table5": table5(rows), "fig7": fig7(rows)}
     for name, table in summaries.items():
         if not table.empty:
-            _write_csv(table, results / f"{name}.csv")
+            write_csv(table, results / f"{name}.csv")
     return summaries

@@ -36,9 +36,10 @@ from fer_utils.data.dataset import LANDMARK_NAMES
 from fer_utils.metrics import MULTILABEL_METRICS
 from fer_utils.mfjle.model import NUM_LOCAL
 from fer_utils.runs.ablations import (
-    _merge_committed,
-    _write_csv,
+    cell_command,
     cell_digest,
+    merge_committed,
+    write_csv,
 )
 from fer_utils.runs.record import RESULT_FILE, read_result
 from fer_utils.runs.sweep import CELLS_DIR, gather
@@ -133,9 +134,10 @@ def variant_name(parameters: dict[str, Any]) -> str:
     return "other"
 
 
-def mfjle_rows(folder: str | Path, command: str = "") -> pd.DataFrame:
+def mfjle_rows(folder: str | Path) -> pd.DataFrame:
     """One row per finished cell, seed and module of an experiment folder, with the
-    variant, the configuration's deviations from the budget and provenance."""
+    variant, the configuration's deviations from the budget and provenance (the command
+    that ran each cell: :func:`fer_utils.runs.ablations.cell_command`)."""
     folder = Path(folder)
     table = gather(folder, write=False)
     if table.empty or "status" not in table:
@@ -157,7 +159,7 @@ def mfjle_rows(folder: str | Path, command: str = "") -> pd.DataFrame:
     extra = pd.DataFrame([per_cell[c] for c in table["cell"]], index=table.index)
     table = pd.concat([table.drop(columns=[c for c in extra if c in table]), extra], axis=1)
     table["experiment"] = folder.name.rsplit("_", 1)[0]
-    table["command"] = command
+    table["command"] = [cell_command(folder, c) for c in table["cell"]]
     table["sweep_cell"] = [f"{folder.name}/{CELLS_DIR}/{c}" for c in table["cell"]]
     weights = [f"weight_{n}" for n in LANDMARK_NAMES]
     columns = ["experiment", "dataset", "split", "budget", "deviations", "variant", "model",
@@ -229,31 +231,26 @@ def mfjle_summary(rows: pd.DataFrame) -> pd.DataFrame:
 
 def write_mfjle_tables(runs_dir: str | Path, results: str | Path) -> pd.DataFrame:
     """Rewrite ``results/mfjle_ablations.csv``, ``..._curves.csv`` and ``..._summary.csv``
-    from every experiment folder under ``runs_dir`` (each folder's last recorded command
-    in ``commands.txt``), keeping committed rows of cells whose folders are gone. Returns
-    the summary."""
-    from fer_utils.runs.ablations import COMMAND_FILE
-
+    from every experiment folder under ``runs_dir``, keeping committed rows of cells whose
+    folders are gone. Returns the summary."""
     runs_dir, results = Path(runs_dir), Path(results)
     rows, curves = [], []
     for folder in sorted(p for p in runs_dir.glob("*") if (p / CELLS_DIR).is_dir()):
-        commands = (folder / COMMAND_FILE).read_text(encoding="utf-8").splitlines() \
-            if (folder / COMMAND_FILE).exists() else []
-        found = mfjle_rows(folder, commands[-1] if commands else "")
+        found = mfjle_rows(folder)
         if not found.empty:
             rows.append(found)
             curves.append(mfjle_curves(folder, found))
     detail_path, curves_path = results / DETAIL_FILE, results / CURVES_FILE
     if rows:
-        detail = _merge_committed(pd.concat(rows, ignore_index=True), detail_path)
-        _write_csv(detail, detail_path)
+        detail = merge_committed(pd.concat(rows, ignore_index=True), detail_path)
+        write_csv(detail, detail_path)
         new_curves = pd.concat(curves, ignore_index=True)
         if not new_curves.empty:
-            _write_csv(_merge_committed(new_curves, curves_path), curves_path)
+            write_csv(merge_committed(new_curves, curves_path), curves_path)
     if not detail_path.exists():
         return pd.DataFrame()
     summary = mfjle_summary(pd.read_csv(detail_path, keep_default_na=False, na_values=[""]))
-    _write_csv(summary, results / SUMMARY_FILE)
+    write_csv(summary, results / SUMMARY_FILE)
     return summary
 
 

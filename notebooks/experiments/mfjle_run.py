@@ -136,8 +136,13 @@ ds = replace(ds, landmarks=landmarks)
 print(ds.summary())
 print(f"landmarks: {report['source']}, {report['n_fallback']} of {report['n_images']} "
       "faces from the fallback rule")
+# the budget's departures from its preset, the variant's own settings (model, loss,
+# local weights, mixing) left out: they are the variant, not a deviation
+variant_fields = {"model": model, "multilabel_loss": multilabel_loss,
+                  "local_weights": local_weights, "mfjle_mix": mfjle_mix}
+reference = MFJLE_PRESETS[budget].replace(**variant_fields)
 record.add_config(budget=budget,
-                  deviations=settings_text(config_deviations(config, MFJLE_PRESETS[budget])),
+                  deviations=settings_text(config_deviations(config, reference)),
                   train_config=config.to_dict(), classes=list(ds.classes),
                   landmarks=report["source"], landmark_fallbacks=report["n_fallback"],
                   data_fingerprint=data_fingerprint(ds, multilabel=True))

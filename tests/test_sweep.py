@@ -246,5 +246,8 @@ def test_a_list_of_grids_runs_the_union_and_a_shared_cell_once() -> None:
     assert [(c.parameters["x"], c.parameters["label"]) for c in cells] == [
         (1, "a"), (2, "a"), (1, "b")]
     assert len({c.digest for c in cells}) == 3
+    # a grid that leaves out a parameter another names: named by what it has
+    partial = build_cells(PROBE, [{"x": [1, 2]}, {"label": ["b"]}], fixed={"sleep": 0.0})
+    assert [c.name.split("__")[0] for c in partial] == ["x=1", "x=2", "label=b"]
     with pytest.raises(GridError, match="at least one dict"):
         build_cells(PROBE, [])

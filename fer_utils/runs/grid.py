@@ -171,7 +171,9 @@ def build_cells(
         varying = [k for k in keys if len({json.dumps(c.parameters.get(k), sort_keys=True,
                                                       default=repr)
                                            for c in union.values()}) > 1]
-        return [Cell(cell_name(c.parameters, varying), c.parameters) for c in union.values()]
+        # a grid may leave out a parameter another names (the notebook's default holds)
+        return [Cell(cell_name(c.parameters, [k for k in varying if k in c.parameters]),
+                     c.parameters) for c in union.values()]
     declared = parameters_cell(notebook)
     accepted = ", ".join(sorted(k for k in declared if k not in RESERVED))
     grid = {k: list(v) if isinstance(v, list | tuple) else [v] for k, v in grid.items()}

@@ -41,7 +41,8 @@ MFJLE_RUN = Path(__file__).resolve().parents[1] / "notebooks" / "experiments" / 
 
 def test_the_plan_runs_every_variant_once_per_seed_with_the_shared_cell_once() -> None:
     grids, fixed = mfjle_grids("jaffe_split_subject", ["fig5", "fig6", "fig7", "mix"], [0, 1])
-    assert fixed == {"dataset": "jaffe", "split": "subject", "budget": "cpu"}
+    assert fixed == {"dataset": "jaffe", "split": "subject", "budget": "cpu", "epochs": 100}
+    assert "epochs" not in mfjle_grids("jaffe_split_subject", ["fig5"], [0], "paper")[1]
     cells = build_cells(MFJLE_RUN, grids, fixed, check=False)
     assert len(cells) == 2 * len(VARIANTS)  # the mfjle cell of Figs. 5-7 once per seed
     names = {variant_name(c.parameters) for c in cells}
@@ -105,6 +106,13 @@ def test_claims_are_computed_from_the_rows_for_both_outcomes() -> None:
                                   for v in (0.0, 0.001, 0.005, 0.015)], ignore_index=True)
     claim = check_mfjle_claims(lambdas).set_index("claim").loc[LAMBDA]
     assert claim["verdict"] == NOT_SHOWN and "best 0.01" in claim["ours"]
+    assert claim["ours"].startswith("each lambda trained")
+    # without the trained lambdas: the modules trained at 0.01, re-weighted (D28)
+    again = pd.concat([rows] + [_rows("mfjle", f"reweighted:lambda={v:g}", [0.90, 0.91, 0.92])
+                                for v in (0.0, 0.001, 0.005, 0.015)], ignore_index=True)
+    claim = check_mfjle_claims(again).set_index("claim").loc[LAMBDA]
+    assert claim["ours"].startswith("the modules trained at 0.01, re-weighted")
+    assert claim["verdict"] == FAILED  # 0.01 is clearly behind the others here
     assert check_mfjle_claims(pd.DataFrame()).empty
 
 
@@ -122,6 +130,7 @@ def test_a_tiny_mfjle_sweep_becomes_the_committed_tables(tmp_path: Path) -> None
     grids, fixed = mfjle_grids("synthetic_split_sample", ["fig5"], [0])
     grids = [g for g in grids if variant_name({k: v[0] for k, v in g.items()})
              in ("resnet18", "mfjle")]
+    fixed = {k: v for k, v in fixed.items() if k not in ("epochs", "n_synthetic")}  # tiny
     out = tmp_path / "runs" / "synthetic_split_sample_cpu"
     table = sweep(MFJLE_RUN, grids, out, fixed={**fixed, "quick": True}, workers=2,
                   progress=False)
@@ -130,7 +139,12 @@ def test_a_tiny_mfjle_sweep_becomes_the_committed_tables(tmp_path: Path) -> None
     detail = pd.read_csv(tmp_path / "results" / "mfjle_ablations.csv")
     assert set(detail["variant"]) == {"resnet18", "mfjle"}
     modules = set(detail.loc[detail["variant"] == "mfjle", "module"])
-    assert modules == {"ensemble", "fitted", "global", *LANDMARK_NAMES}
+    reweighted = {f"reweighted:{n}" for n, (part, _) in VARIANTS.items()
+                  if part in ("fig6", "fig7")}
+    assert modules == {"ensemble", "fitted", "global", *LANDMARK_NAMES, *reweighted}
+    # lambda = 0 re-weighted is the global module alone (D28)
+    mf = detail[detail["variant"] == "mfjle"].set_index("module")
+    assert mf.loc["reweighted:lambda=0", "micro_f1"] == mf.loc["global", "micro_f1"]
     fitted = detail[detail["module"] == "fitted"].filter(like="weight_")
     assert fitted.shape[1] == 5 and (fitted.to_numpy() >= 0).all()
     assert detail["git_commit"].notna().all() and detail["sweep_cell"].str.len().gt(0).all()

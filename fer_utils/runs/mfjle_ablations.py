@@ -14,7 +14,10 @@ Introduced in notebook 07 (ablations, paper B section); driven by
   ran.
 
 The ``mfjle`` cell also scores its trained modules with the five weights fitted on the
-validation part (module ``fitted``, our extension) and each module alone.
+validation part (module ``fitted``, our extension), each module alone, and every lambda
+of Figs. 6 and 7 by re-weighting its trained modules (modules ``reweighted:<variant>``,
+replication notes D28): the parts ``fig6`` and ``fig7`` train each lambda instead, as
+paper B did, and show how far the two agree.
 :func:`write_mfjle_tables` turns the finished cells into the committed tables:
 ``results/mfjle_ablations.csv`` (one row per experiment, variant, module and seed, with
 the nine metrics, the configuration and provenance), ``results/mfjle_ablations_curves.csv``
@@ -45,12 +48,16 @@ from fer_utils.runs.record import RESULT_FILE, read_result
 from fer_utils.runs.sweep import CELLS_DIR, gather
 from fer_utils.training.convergence import is_flat
 
+#: Epochs of the CPU budget: the CPU preset (30 epochs) trained longer, until the
+#: training loss is flat (replication notes D28: ResNet-18 on JAFFE, seed 0, flat at 100).
+CPU_EPOCHS = 100
 #: Experiment name -> the MF-JLE cell's fixed parameters: JAFFE split over images (as
-#: paper B appears to) and over subjects (no person in two parts), and the built-in faces.
+#: paper B appears to) and over subjects (no person in two parts), and 300 built-in
+#: faces (about JAFFE's size, so that a run costs about the same).
 MFJLE_EXPERIMENTS: dict[str, dict[str, Any]] = {
     "jaffe_split_sample": {"dataset": "jaffe", "split": "sample"},
     "jaffe_split_subject": {"dataset": "jaffe", "split": "subject"},
-    "synthetic_split_sample": {"dataset": "synthetic", "split": "sample"},
+    "synthetic_split_sample": {"dataset": "synthetic", "split": "sample", "n_synthetic": 300},
 }
 #: Paper B's lambda_i.
 PAPER_LAMBDA = 0.01
@@ -114,6 +121,8 @@ def mfjle_grids(
                     cell = {**DEFAULT_CELL, **changes}
                     grids.append({**{k: [v] for k, v in cell.items()}, "seed": [s]})
     fixed = {**MFJLE_EXPERIMENTS[experiment], "budget": budget}
+    if budget == "cpu":
+        fixed["epochs"] = CPU_EPOCHS
     if checkpoint_dir is not None:
         fixed["checkpoint_dir"] = str(checkpoint_dir)
     return grids, fixed

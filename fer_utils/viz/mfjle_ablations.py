@@ -64,26 +64,44 @@ def _points(summary: pd.DataFrame, names: dict[str, float]) -> tuple[list[float]
 def lambda_panels(summary: pd.DataFrame, experiment: str) -> Figure:
     """Paper B's Figs. 6 and 7 for one experiment: test micro-F1 against lambda for all
     five local modules (left) and against one module's lambda_j, the others at 0.01
-    (right, one line per landmark); mean and +-1 std over seeds."""
+    (right, one colour per landmark); mean and +-1 std over seeds. Solid: each lambda
+    trained (paper B's ablation); dashed: the modules trained at 0.01 re-weighted with
+    each lambda (``reweighted:`` rows, replication notes D28)."""
     s = summary[summary["experiment"] == experiment]
     if s.empty:
         raise ValueError(f"no MF-JLE ablation rows for experiment {experiment!r}")
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.4), sharey=True)
     six = {"mfjle": PAPER_LAMBDA, **{f"lambda={v:g}": v for v in FIG6_LAMBDAS}}
     xs, means, stds = _points(s, six)
-    axes[0].errorbar(xs, means, yerr=stds, marker="o", capsize=3)
+    if len(xs) > 1:
+        axes[0].errorbar(xs, means, yerr=stds, marker="o", capsize=3, label="trained")
+    again = {"mfjle": PAPER_LAMBDA,
+             **{f"mfjle/reweighted:lambda={v:g}": v for v in FIG6_LAMBDAS}}
+    xs, means, stds = _points(s, again)
+    if len(xs) > 1:  # the modules trained at 0.01, scored with each lambda (D28)
+        axes[0].errorbar(xs, means, yerr=stds, marker="s", ls="--", capsize=3,
+                         label="re-weighted")
     axes[0].set_title("Fig. 6: all five lambda_i", fontsize=9)
     axes[0].set_xlabel("lambda_i (0: the global module alone)")
     axes[0].set_ylabel("test micro-F1")
-    for name in LANDMARK_NAMES:
+    for i, name in enumerate(LANDMARK_NAMES):
+        color = f"C{i}"
         one = {"mfjle": PAPER_LAMBDA, **{f"lambda_{name}={v:g}": v for v in FIG7_LAMBDAS}}
         xs, means, stds = _points(s, one)
         if len(xs) > 1:
-            axes[1].errorbar(xs, means, yerr=stds, marker="o", capsize=3, label=name)
+            axes[1].errorbar(xs, means, yerr=stds, marker="o", capsize=3, label=name,
+                             color=color)
+        again = {"mfjle": PAPER_LAMBDA,
+                 **{f"mfjle/reweighted:lambda_{name}={v:g}": v for v in FIG7_LAMBDAS}}
+        xs, means, _ = _points(s, again)
+        if len(xs) > 1:
+            axes[1].plot(xs, means, marker="s", ls="--", color=color,
+                         label=f"{name}, re-weighted")
     axes[1].set_title("Fig. 7: one lambda_j, the others 0.01", fontsize=9)
     axes[1].set_xlabel("lambda_j")
-    if axes[1].lines:
-        axes[1].legend(fontsize=7)
+    for ax in axes:
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=6)
     for ax in axes:
         ax.axvline(PAPER_LAMBDA, color="k", lw=0.8, ls=":")
     fig.tight_layout()

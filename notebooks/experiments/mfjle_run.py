@@ -155,7 +155,11 @@ display(config.describe())
 # `train_loss_last` is the training loss averaged over the last tenth of the epochs and
 # `train_loss_drop` how much it still fell over that tenth (near 0: converged). For
 # MF-JLE the trained modules are then scored once more with the five local weights
-# fitted on the validation part (`fer_utils.mfjle.ensemble.fit_ensemble_weights`).
+# fitted on the validation part (`fer_utils.mfjle.ensemble.fit_ensemble_weights`) and,
+# for a run at paper B's weights, with every lambda of Figs. 6 and 7 (`reweighted:...`).
+# The six modules share no parameters, so each learns from its own term of Eq. 1 alone,
+# and Adam's steps hardly depend on a constant factor lambda_i of that term: the weights
+# mostly act in the score, which re-weighting computes from one training (D28).
 
 # %%
 import torch
@@ -164,6 +168,7 @@ from fer_utils.data.dataset import LANDMARK_NAMES
 from fer_utils.metrics import MULTILABEL_METRICS, multilabel_report
 from fer_utils.mfjle.ensemble import ensemble_scores, fit_ensemble_weights
 from fer_utils.protocols import random_split_indices, random_split_protocol
+from fer_utils.runs.mfjle_ablations import DEFAULT_CELL, VARIANTS
 from fer_utils.training.convergence import late_change
 from fer_utils.training.data import prepare_data
 from fer_utils.training.evaluate import model_context, predict_module_logits
@@ -199,6 +204,12 @@ for s in seeds:
     scored = {"ensemble": ensemble_scores(g_test, l_test, trained),
               "fitted": ensemble_scores(g_test, l_test, weights), "global": g_test}
     scored.update({name: l_test[:, i] for i, name in enumerate(LANDMARK_NAMES)})
+    if list(run.config.multilabel.local_weights) == DEFAULT_CELL["local_weights"]:
+        # Figs. 6 and 7 by re-weighting these trained modules (replication notes D28)
+        scored.update({f"reweighted:{name}": ensemble_scores(g_test, l_test,
+                                                             changes["local_weights"])
+                       for name, (part, changes) in VARIANTS.items()
+                       if part in ("fig6", "fig7")})
     for name, logits in scored.items():
         report_ = multilabel_report(truth, torch.sigmoid(logits.double()).numpy(),
                                     run.config.multilabel.threshold)

@@ -190,22 +190,37 @@ def test_method_registry() -> None:
 
 def test_lbp_feature_shape_and_cell_histograms() -> None:
     images = np.random.default_rng(0).integers(0, 256, size=(3, 20, 18), dtype=np.uint8)
-    feats = lbp_features(images, grid=(3, 2), points=8, radius=1)
+    feats = lbp_features(images, grid=(3, 2), points=8, radius=1, method="uniform")
     assert feats.shape == (3, 3 * 2 * (8 + 2))
     cells = feats.reshape(3, 6, 10)
     assert np.allclose(cells.sum(axis=2), 1.0)
+    default = lbp_features(images, grid=(3, 2))  # LBP^u2_(8,2): 59 codes per cell
+    assert default.shape == (3, 3 * 2 * 59)
+    assert np.allclose(default.reshape(3, 6, 59).sum(axis=2), 1.0)
     # N x 1 x H x W and a torch tensor give the same features
     same = lbp_features(torch.from_numpy(images[:, None]), grid=(3, 2))
-    assert np.array_equal(same, feats)
+    assert np.array_equal(same, default)
 
 
 def test_lbp_of_a_constant_image_is_one_bin() -> None:
     # every neighbour equals the centre: uniform code P everywhere, borders included
     image = np.full((1, 16, 16), 137, dtype=np.uint8)
-    feats = lbp_features(image, grid=(2, 2), points=8, radius=1).reshape(4, 10)
+    feats = lbp_features(image, grid=(2, 2), points=8, radius=1, method="uniform")
     expected = np.zeros(10)
     expected[8] = 1.0
-    assert np.array_equal(feats, np.tile(expected, (4, 1)))
+    assert np.array_equal(feats.reshape(4, 10), np.tile(expected, (4, 1)))
+    default = lbp_features(image, grid=(2, 2)).reshape(4, 59)
+    assert (np.count_nonzero(default, axis=1) == 1).all() and np.allclose(default.sum(1), 1)
+
+
+def test_oriented_lbp_tells_an_edge_from_its_rotation_and_the_invariant_one_does_not() -> None:
+    # a dark-to-bright step, left to right, and the same step turned by 90 degrees
+    step = np.zeros((1, 16, 16), dtype=np.uint8)
+    step[:, :, 8:] = 200
+    turned = np.ascontiguousarray(np.rot90(step, axes=(1, 2)))
+    for method, differ in (("nri_uniform", True), ("uniform", False)):
+        a, b = (lbp_features(x, grid=(1, 1), method=method) for x in (step, turned))
+        assert (not np.allclose(a, b)) == differ, method
 
 
 # --- (e) standardisation uses training statistics only -------------------------------------
@@ -258,6 +273,7 @@ def test_bad_inputs_name_the_parameter() -> None:
         (lambda: lbp_features(image, grid=(9, 2)), "grid"),
         (lambda: lbp_features(image, points=0), "points"),
         (lambda: lbp_features(image, radius=-1), "radius"),
+        (lambda: lbp_features(image, method="ror"), "method"),
         (lambda: standardise(x, x_test[:, :2]), "test"),
         (lambda: fit_predict("nope", x, d, x_test, seed=0), "method"),
         (lambda: fit_predict("sa_bfgs", x, d * 2, x_test, seed=0), "d_train"),

@@ -61,7 +61,8 @@ def test_lbp_features_give_a_row_per_method_and_fold(tmp_path: Path) -> None:
     assert table.groupby("method")["n_test"].sum().eq(160).all()
     config = _result(tmp_path)["config"]
     assert config["n_neutral_dropped"] == 0 and len(config["classes"]) == 8
-    assert config["feature_dim"] == 4 * 4 * 10  # 4 x 4 cells, 8 neighbours: 10 codes each
+    assert config["feature_dim"] == 4 * 4 * 59  # 4 x 4 cells of LBP^u2_(8,2): 59 codes each
+    assert config["lbp_operator"] == {"points": 8, "radius": 2, "method": "nri_uniform"}
 
 
 def test_jaffe_neutral_faces_are_left_out(tmp_path: Path, jaffe_fixture: Any) -> None:

@@ -14,6 +14,8 @@ Either is then z-scored with the training fold's statistics (:func:`standardise`
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 
@@ -60,26 +62,39 @@ def _check_grid(grid: tuple[int, int], height: int, width: int) -> tuple[int, in
     return int(rows), int(cols)
 
 
+#: LBP code sets of :func:`lbp_features` and their number of codes for ``P`` points.
+LBP_METHODS: dict[str, Callable[[int], int]] = {
+    "nri_uniform": lambda p: p * (p - 1) + 3,  # uniform patterns with their orientation
+    "uniform": lambda p: p + 2,  # rotation-invariant uniform patterns
+}
+
+
 def lbp_features(
     images: np.ndarray | torch.Tensor,
     grid: tuple[int, int] = (4, 4),
     points: int = 8,
-    radius: float = 1,
+    radius: float = 2,
+    method: str = "nri_uniform",
 ) -> np.ndarray:
     """Uniform LBP histograms over a ``grid`` of face cells, concatenated: ``N x F``.
 
     Used for paper A's Table 3 (issue 11) as the hand-crafted features of the shallow LDL
-    baselines. Each pixel gets its rotation-invariant uniform LBP code
-    (``skimage.feature.local_binary_pattern`` with ``method="uniform"``: ``points`` + 2
-    possible codes, ``0 .. points + 1``) from ``points`` neighbours on a circle of
-    ``radius`` pixels. The image is cut into ``rows x cols`` cells of (nearly) equal size
-    (``numpy.array_split``, row-major order), and each cell's code histogram is
-    normalised to sum to 1, so ``F = rows * cols * (points + 2)``.
+    baselines. Each pixel gets a uniform LBP code from ``points`` neighbours on a circle
+    of ``radius`` pixels (``skimage.feature.local_binary_pattern``). The default,
+    ``method="nri_uniform"`` with 8 points at radius 2, is the LBP^u2_(8,2) operator of
+    the classic LBP face and expression work (Ahonen et al. 2006; Shan et al. 2009):
+    ``points * (points - 1) + 3`` codes (59 for 8 points), one per uniform pattern *and
+    orientation*. ``method="uniform"`` is the rotation-invariant variant, ``points + 2``
+    codes: it cannot tell a rising mouth corner from a falling one, and on our faces it
+    left every LDL method near chance (replication notes D29). The image is cut into
+    ``rows x cols`` cells of (nearly) equal size (``numpy.array_split``, row-major
+    order), and each cell's code histogram is normalised to sum to 1, so
+    ``F = rows * cols * codes``.
 
     The image is padded by repeating its edge before the codes are computed (and the
     padding cut off afterwards): scikit-image reads outside pixels as 0, which would give
     the border pixels of a uniform image other codes than the interior. A constant image
-    therefore has one code, ``points`` (every neighbour equal to the centre), everywhere.
+    therefore has one code everywhere.
 
     ``images``: uint8 grayscale, ``N x H x W`` or ``N x 1 x H x W``, numpy or torch.
     """
@@ -90,14 +105,16 @@ def lbp_features(
         raise ValueError(f"points must be a positive integer, got {points!r}")
     if isinstance(radius, bool) or not isinstance(radius, int | float) or not radius > 0:
         raise ValueError(f"radius must be a positive number, got {radius!r}")
+    if method not in LBP_METHODS:
+        raise ValueError(f"method must be one of {', '.join(LBP_METHODS)}, got {method!r}")
     from skimage.feature import local_binary_pattern
 
-    bins = int(points) + 2
+    bins = LBP_METHODS[method](int(points))
     pad = int(np.ceil(radius)) + 1
     out = np.empty((n, rows * cols * bins), dtype=np.float64)
     for i, image in enumerate(arr):
         padded = np.pad(image, pad, mode="edge")
-        codes = local_binary_pattern(padded, int(points), float(radius), method="uniform")
+        codes = local_binary_pattern(padded, int(points), float(radius), method=method)
         codes = codes[pad:-pad, pad:-pad].astype(np.int64)
         cells = [
             cell

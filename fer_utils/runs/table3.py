@@ -186,7 +186,9 @@ def _feature_settings(params: dict[str, Any], config: dict[str, Any]) -> str:
     budget (the deviations of its configuration from the dataset's preset)."""
     if params["features"] == "lbp":
         rows, cols = params["lbp_grid"]
-        return f"lbp_grid={rows}x{cols}; image_size={params['image_size']}"
+        op = config.get("lbp_operator") or {"method": "uniform", "points": 8, "radius": 1}
+        return (f"lbp={op['method']}(P={op['points']}, R={op['radius']}); "
+                f"lbp_grid={rows}x{cols}; image_size={params['image_size']}")
     return split_deviations(config.get("deviations", ""))[0]
 
 

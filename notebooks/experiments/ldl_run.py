@@ -216,7 +216,8 @@ if config is not None:
 # ## Features
 #
 # LBP: every image is turned gray, resized to `image_size` pixels square, and described
-# by uniform LBP histograms over a grid of `lbp_grid` cells (`lbp_features`). These
+# by uniform LBP histograms over a grid of `lbp_grid` cells (`lbp_features`; the
+# oriented LBP^u2 operator with 8 neighbours at radius 2, replication notes D29). These
 # involve no learning, so they are computed once for all images. CNN features need a
 # network per fold that has never seen that fold's test images; they are computed in the
 # next section, after each fold's CNN is trained (or read back).
@@ -231,8 +232,9 @@ from fer_utils.ldl import cnn_features, lbp_features
 lbp = None
 if features == "lbp":
     gray = resize_uint8(match_channels(ds.images, 1), image_size)
-    lbp = lbp_features(gray[:, 0].numpy(), tuple(lbp_grid))
-    record.add_config(feature_dim=int(lbp.shape[1]))
+    operator = {"points": 8, "radius": 2, "method": "nri_uniform"}  # LBP^u2_(8,2), D29
+    lbp = lbp_features(gray[:, 0].numpy(), tuple(lbp_grid), **operator)
+    record.add_config(feature_dim=int(lbp.shape[1]), lbp_operator=operator)
     print(f"LBP features: {lbp.shape[0]} images x {lbp.shape[1]} values "
           f"({lbp_grid[0]} x {lbp_grid[1]} cells of {image_size} px images)")
 

@@ -32,16 +32,12 @@ Examples::
 
 from __future__ import annotations
 
-import argparse
-import shlex
 import sys
 from pathlib import Path
-from typing import NoReturn
 
 from fer_utils.provenance import REPO_ROOT
-from fer_utils.runs.ablations import BUDGETS, experiment_folder, record_command
-from fer_utils.runs.grid import GridError, build_cells
-from fer_utils.runs.sweep import sweep
+from fer_utils.runs.ablations import BUDGETS, experiment_folder
+from fer_utils.runs.driver import driver_parser, parse_driver_args, sweep_experiment
 from fer_utils.runs.table3 import (
     ABLATION_BASELINES,
     FEATURES,
@@ -56,26 +52,12 @@ from fer_utils.runs.table3 import (
 NOTEBOOK = REPO_ROOT / "notebooks" / "experiments" / "ldl_run.ipynb"
 
 
-class _Parser(argparse.ArgumentParser):
-    """An argument parser whose refusals are one line naming the argument."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run the Table 3 sweeps the arguments ask for and rewrite the tables; the exit code."""
-    parser = _Parser(prog="run_table3.py", description=__doc__.split("\n")[0])
-    parser.add_argument("--experiments", nargs="+", choices=list(LDL_EXPERIMENTS), default=[])
+    parser = driver_parser("run_table3.py", __doc__.split("\n")[0], LDL_EXPERIMENTS,
+                           "table3", BUDGETS, "CNN training: 'cpu', the ablations' "
+                           "converged CPU budget (default); 'paper': the preset")
     parser.add_argument("--features", nargs="+", choices=FEATURES, default=list(FEATURES))
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
-    parser.add_argument("--budget", choices=BUDGETS, default="cpu",
-                        help="CNN training: 'cpu', the ablations' converged CPU budget "
-                             "(default); 'paper': the preset")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--runs-dir", type=Path, default=REPO_ROOT / "runs" / "table3")
-    parser.add_argument("--results", type=Path, default=REPO_ROOT / "results")
     parser.add_argument("--ablation-runs-dir", type=Path,
                         default=REPO_ROOT / "runs" / "ablations",
                         help="where the ablation sweeps keep their baseline checkpoints "
@@ -85,25 +67,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-images", type=int, default=None,
                         help="the FER+ subset size (ferplus_votes; default "
                              f"{LDL_EXPERIMENTS['ferplus_votes']['max_images']})")
-    parser.add_argument("--gather-only", action="store_true",
-                        help="only rewrite the results tables from the finished cells")
-    parser.add_argument("--dry-run", action="store_true", help="list the cells and stop")
-    args = parser.parse_args(argv)
-    command = shlex.join(["python", "scripts/run_table3.py",
-                          *(sys.argv[1:] if argv is None else argv)])
+    args = parse_driver_args(parser, argv)
     if args.gather_only:
         write_table3(args.runs_dir, args.results)
         return 0
-    if not args.experiments:
-        parser.error("argument --experiments: give at least one (or --gather-only)")
-    if any(s < 0 for s in args.seeds) or len(set(args.seeds)) != len(args.seeds):
-        parser.error(f"argument --seeds: must be distinct integers >= 0, got {args.seeds}")
     if len(set(args.features)) != len(args.features):
         parser.error(f"argument --features: repeats a value, got {args.features}")
-    if args.workers < 1:
-        parser.error(f"argument --workers: must be >= 1, got {args.workers}")
-    if args.threads < 1:
-        parser.error(f"argument --threads: must be >= 1, got {args.threads}")
     if args.max_images is not None:
         subsets = [e for e in args.experiments if "max_images" in LDL_EXPERIMENTS[e]]
         if not subsets:
@@ -119,33 +88,19 @@ def main(argv: list[str] | None = None) -> int:
             None if args.own_checkpoints else args.ablation_runs_dir, max_images=subset)
         grids, fixed = table3_grids(name, args.features, args.seeds, args.budget,
                                     checkpoint_dir=checkpoints, max_images=subset)
-        done = committed_ldl_cells(args.results, out.name)
-        if args.dry_run:
-            try:
-                cells = build_cells(NOTEBOOK, grids, fixed)
-            except GridError as err:
-                print(f"error: {err}", file=sys.stderr)
-                return 2
-            print(f"{name}: {len(cells)} cells, {sum(c.digest in done for c in cells)} "
-                  f"committed -> {out}")
-            if "cnn" in args.features:
-                shared = "the ablation baseline's, " if not args.own_checkpoints \
-                    and reuses_ablation_baseline(name) else ""
-                state = "exists" if checkpoints.is_dir() else "not there yet"
-                print(f"  CNN checkpoints: {checkpoints} ({shared}{state})")
-            for cell in cells:
-                print(("  (committed) " if cell.digest in done else "  ") + cell.name)
-            continue
-        try:
-            cells = build_cells(NOTEBOOK, grids, fixed, check=False)
-            record_command(out, command, [c.digest for c in cells])
-            sweep(NOTEBOOK, grids, out, fixed=fixed, workers=args.workers,
-                  threads=args.threads, progress=False, skip=done)
-        except GridError as err:
-            print(f"error: {err}", file=sys.stderr)
-            return 2
-        write_table3(args.runs_dir, args.results)
-    return 0  # the tables were rewritten after each experiment
+        notes = []
+        if "cnn" in args.features:
+            shared = "the ablation baseline's, " if not args.own_checkpoints \
+                and reuses_ablation_baseline(name) else ""
+            state = "exists" if checkpoints.is_dir() else "not there yet"
+            notes.append(f"CNN checkpoints: {checkpoints} ({shared}{state})")
+        code = sweep_experiment(NOTEBOOK, out, grids, fixed, args,
+                                committed_ldl_cells(args.results, out.name), name, notes)
+        if code:
+            return code
+        if not args.dry_run:
+            write_table3(args.runs_dir, args.results)  # after each experiment
+    return 0
 
 
 if __name__ == "__main__":

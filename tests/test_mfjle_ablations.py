@@ -190,3 +190,39 @@ def test_the_figures_draw_one_line_per_model_and_landmark() -> None:
     assert list(fig.axes[0].lines[0].get_xdata()) == [0.0, 0.01]
     assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["nose_tip"]
     plt.close("all")
+
+
+def _driver(name: str):
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_drivers_list_their_cells_and_refuse_bad_arguments_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    common = ["--seeds", "0", "--runs-dir", str(tmp_path / "runs"), "--results",
+              str(tmp_path / "results"), "--dry-run"]
+    mfjle = _driver("run_mfjle_ablations")
+    assert mfjle.main(["--experiments", "jaffe_split_sample", "--parts", "fig5", *common]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("jaffe_split_sample: 3 cells, 0 committed") and len(lines) == 4
+    ablations = _driver("run_ablations")
+    assert ablations.main(["--experiments", "synthetic_wheel", "--parts", "table4",
+                           *common]) == 0
+    assert capsys.readouterr().out.startswith("synthetic_wheel: 9 cells, 0 committed")
+    assert not (tmp_path / "runs").exists()  # a dry run writes nothing
+    for script, argv, named in ((mfjle, ["--seeds", "1", "1"], "--seeds"),
+                                (ablations, ["--workers", "0"], "--workers"),
+                                (mfjle, [], "--experiments")):
+        experiments = ["--experiments", "jaffe_split_sample" if script is mfjle
+                       else "synthetic_wheel"] if argv else []
+        with pytest.raises(SystemExit) as exit_info:
+            script.main([*experiments, *argv])
+        err = capsys.readouterr().err.strip()
+        assert exit_info.value.code == 2 and len(err.splitlines()) == 1
+        assert f"argument {named}" in err

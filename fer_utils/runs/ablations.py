@@ -83,6 +83,20 @@ def experiment_folder(runs_dir: str | Path, experiment: str, budget: str) -> Pat
     return Path(runs_dir) / f"{experiment}_{budget}"
 
 
+def check_plan(experiment: str, experiments: Iterable[str], parts: Iterable[str],
+               all_parts: tuple[str, ...], budget: str, budgets: tuple[str, ...]) -> None:
+    """Raise ``ValueError`` naming what is wrong when ``experiment``, ``parts`` or
+    ``budget`` is not one of those a driver's plan knows."""
+    experiments, parts = list(experiments), list(parts)
+    if experiment not in experiments:
+        raise ValueError(f"unknown experiment {experiment!r}; expected one of "
+                         f"{', '.join(experiments)}")
+    if not parts or any(p not in all_parts for p in parts):
+        raise ValueError(f"parts must be some of {all_parts}, got {parts}")
+    if budget not in budgets:
+        raise ValueError(f"budget must be one of {budgets}, got {budget!r}")
+
+
 def ablation_grids(
     experiment: str, parts: list[str] | tuple[str, ...], seeds: list[int], budget: str = "cpu",
     checkpoint_dir: str | Path | None = None,
@@ -93,14 +107,7 @@ def ablation_grids(
     Every grid names every knob (the default as a one-value list), so the default
     MixFeature cell of ``fig7`` is the same cell as Table 4's and runs once.
     """
-    if experiment not in EXPERIMENTS:
-        raise ValueError(f"unknown experiment {experiment!r}; expected one of "
-                         f"{', '.join(EXPERIMENTS)}")
-    unknown = [p for p in parts if p not in PARTS]
-    if unknown or not parts:
-        raise ValueError(f"parts must be some of {PARTS}, got {list(parts)}")
-    if budget not in BUDGETS:
-        raise ValueError(f"budget must be one of {BUDGETS}, got {budget!r}")
+    check_plan(experiment, EXPERIMENTS, parts, PARTS, budget, BUDGETS)
     defaults = {k: [v] for k, v in KNOB_DEFAULTS.items()}
     grids: list[dict[str, list[Any]]] = []
     if "table4" in parts:

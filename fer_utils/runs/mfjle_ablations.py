@@ -41,6 +41,7 @@ from fer_utils.mfjle.model import NUM_LOCAL
 from fer_utils.runs.ablations import (
     cell_command,
     cell_digest,
+    check_plan,
     merge_committed,
     write_csv,
 )
@@ -105,14 +106,7 @@ def mfjle_grids(
     Every grid names every variant-defining parameter, so the ``mfjle`` cell shared by
     Figs. 5, 6 and 7 runs once.
     """
-    if experiment not in MFJLE_EXPERIMENTS:
-        raise ValueError(f"unknown experiment {experiment!r}; expected one of "
-                         f"{', '.join(MFJLE_EXPERIMENTS)}")
-    unknown = [p for p in parts if p not in PARTS]
-    if unknown or not parts:
-        raise ValueError(f"parts must be some of {PARTS}, got {list(parts)}")
-    if budget not in BUDGETS:
-        raise ValueError(f"budget must be one of {BUDGETS}, got {budget!r}")
+    check_plan(experiment, MFJLE_EXPERIMENTS, parts, PARTS, budget, BUDGETS)
     grids = []
     for s in seeds:
         for part in parts:

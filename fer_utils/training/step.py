@@ -26,6 +26,16 @@ from fer_utils.mixfeature.synthesis import synthesize
 from fer_utils.training.runtime import StepContext
 
 
+def _backward_and_step(loss: torch.Tensor, optimizer: torch.optim.Optimizer,
+                       ctx: StepContext) -> None:
+    """Gradients of ``loss`` into fresh ``.grad`` tensors, then one optimiser step."""
+    with ctx.phase("backward"):
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+    with ctx.phase("optimizer"):
+        optimizer.step()
+
+
 def training_step(
     model: nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -80,11 +90,7 @@ def training_step(
                 logits, labels, mixed_logits.float(), mb.targets, mix.mix_lambda,
                 beta=mix.mix_beta,
             )
-    with ctx.phase("backward"):
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-    with ctx.phase("optimizer"):
-        optimizer.step()
+    _backward_and_step(loss, optimizer, ctx)
     return parts
 
 
@@ -142,11 +148,7 @@ def multilabel_step(
                 getattr(model, "local_weights", None),
                 cfg.multilabel.multilabel_loss,
             )
-    with ctx.phase("backward"):
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-    with ctx.phase("optimizer"):
-        optimizer.step()
+    _backward_and_step(loss, optimizer, ctx)
     return parts
 
 

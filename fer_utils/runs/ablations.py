@@ -263,7 +263,13 @@ def committed_cells(results: str | Path, folder_name: str) -> set[str]:
     """The parameter hashes of the cells of experiment folder ``folder_name`` whose rows
     are already in ``results/ablations/<folder_name>.csv``: finished, even where their
     run folders are gone (:func:`fer_utils.runs.sweep.sweep`'s ``skip``)."""
-    path = Path(results) / "ablations" / f"{folder_name}.csv"
+    return cells_in_table(Path(results) / "ablations" / f"{folder_name}.csv")
+
+
+def cells_in_table(path: str | Path) -> set[str]:
+    """The parameter hashes of the cells whose rows a committed table (a CSV with a
+    ``sweep_cell`` column) holds; empty when the file does not exist."""
+    path = Path(path)
     if not path.exists():
         return set()
     return {cell_digest(c) for c in pd.read_csv(path, usecols=["sweep_cell"])["sweep_cell"]}

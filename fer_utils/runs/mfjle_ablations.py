@@ -40,7 +40,7 @@ from fer_utils.metrics import MULTILABEL_METRICS
 from fer_utils.mfjle.model import NUM_LOCAL
 from fer_utils.runs.ablations import (
     cell_command,
-    cell_digest,
+    cells_in_table,
     check_plan,
     merge_committed,
     write_csv,
@@ -259,7 +259,4 @@ def write_mfjle_tables(runs_dir: str | Path, results: str | Path) -> pd.DataFram
 
 def committed_mfjle_cells(results: str | Path) -> set[str]:
     """The parameter hashes of the cells already in ``results/mfjle_ablations.csv``."""
-    path = Path(results) / DETAIL_FILE
-    if not path.exists():
-        return set()
-    return {cell_digest(c) for c in pd.read_csv(path, usecols=["sweep_cell"])["sweep_cell"]}
+    return cells_in_table(Path(results) / DETAIL_FILE)

@@ -38,7 +38,7 @@ from fer_utils.runs.ablations import (
     EXPERIMENTS,
     accuracy_summary,
     cell_command,
-    cell_digest,
+    cells_in_table,
     experiment_folder,
     merge_committed,
     split_deviations,
@@ -175,10 +175,7 @@ def committed_ldl_cells(results: str | Path, folder_name: str) -> set[str]:
     """The parameter hashes of the cells of experiment folder ``folder_name`` whose rows
     are already in ``results/ldl/<folder_name>.csv``: finished, even where their run
     folders are gone (:func:`fer_utils.runs.sweep.sweep`'s ``skip``)."""
-    path = Path(results) / DETAIL_DIR / f"{folder_name}.csv"
-    if not path.exists():
-        return set()
-    return {cell_digest(c) for c in pd.read_csv(path, usecols=["sweep_cell"])["sweep_cell"]}
+    return cells_in_table(Path(results) / DETAIL_DIR / f"{folder_name}.csv")
 
 
 def _feature_settings(params: dict[str, Any], config: dict[str, Any]) -> str:

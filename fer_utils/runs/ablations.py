@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -170,33 +170,49 @@ def split_deviations(deviations: str) -> tuple[str, str]:
     return "; ".join(budget) or "none", "; ".join(method) or "none"
 
 
-def experiment_rows(folder: str | Path) -> pd.DataFrame:
-    """One row per finished cell, seed and fold of an experiment folder, with provenance.
-
-    Unfinished and failed cells are left out (the sweep's own ``sweep.csv`` lists them).
-    """
+def finished_rows(folder: str | Path,
+                  describe: Callable[[dict[str, Any]], dict[str, Any]]) -> pd.DataFrame:
+    """The metrics rows of the finished cells of a sweep folder (unfinished and failed
+    cells are left out; the sweep's own ``sweep.csv`` lists them), each joined with
+    ``describe(result)`` of its cell's ``result.json`` (read once per cell), plus the
+    ``experiment`` (the folder name without its budget), the ``command`` that ran the
+    cell (:func:`cell_command`) and the ``sweep_cell`` path. The row builders of the
+    three drivers' tables start here."""
     folder = Path(folder)
     table = gather(folder, write=False)
     if table.empty or "status" not in table:
         return pd.DataFrame()
     table = table[table["status"] == "ok"].copy()
-    per_cell = {}
-    for cell in table["cell"].unique():  # one read per cell, not per fold row
-        result = read_result(folder / CELLS_DIR / cell / RESULT_FILE)
-        params, config = result["parameters"], result["config"]
-        per_cell[cell] = {**{k: params[k] for k in ("dataset", "protocol", "folds", "budget",
-                                                "data_seed", *KNOB_DEFAULTS)},
-                      "synthetic_secondary": params["synthetic_secondary"]
-                      if params["dataset"] == "synthetic" else "",
-                      **dict(zip(("deviations", "method_settings"),
-                                 split_deviations(config.get("deviations", "")), strict=True)),
-                      "finished_utc": result["finished_utc"]}
-    extra_df = pd.DataFrame([per_cell[c] for c in table["cell"]], index=table.index)
-    table = pd.concat([table.drop(columns=[c for c in extra_df if c in table]), extra_df],
-                      axis=1)
+    if table.empty:
+        return pd.DataFrame()
+    per_cell = {cell: describe(read_result(folder / CELLS_DIR / cell / RESULT_FILE))
+                for cell in table["cell"].unique()}
+    extra = pd.DataFrame([per_cell[c] for c in table["cell"]], index=table.index)
+    table = pd.concat([table.drop(columns=[c for c in extra if c in table]), extra], axis=1)
     table["experiment"] = folder.name.rsplit("_", 1)[0]
     table["command"] = [cell_command(folder, c) for c in table["cell"]]
     table["sweep_cell"] = [f"{folder.name}/{CELLS_DIR}/{c}" for c in table["cell"]]
+    return table
+
+
+def experiment_rows(folder: str | Path) -> pd.DataFrame:
+    """One row per finished cell, seed and fold of an experiment folder, with provenance.
+
+    Unfinished and failed cells are left out (the sweep's own ``sweep.csv`` lists them).
+    """
+    def describe(result: dict[str, Any]) -> dict[str, Any]:
+        params, config = result["parameters"], result["config"]
+        return {**{k: params[k] for k in ("dataset", "protocol", "folds", "budget",
+                                          "data_seed", *KNOB_DEFAULTS)},
+                "synthetic_secondary": params["synthetic_secondary"]
+                if params["dataset"] == "synthetic" else "",
+                **dict(zip(("deviations", "method_settings"),
+                           split_deviations(config.get("deviations", "")), strict=True)),
+                "finished_utc": result["finished_utc"]}
+
+    table = finished_rows(folder, describe)
+    if table.empty:
+        return table
     columns = ["experiment", "dataset", "synthetic_secondary", "protocol", "folds", "budget",
                "deviations", *CELL_COLUMNS, "method_settings", "seed", "fold", "test_accuracy",
                "test_mean_class_accuracy", "test_kl", "best_epoch", "epochs_trained",

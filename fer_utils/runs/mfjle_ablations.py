@@ -39,14 +39,13 @@ from fer_utils.data.dataset import LANDMARK_NAMES
 from fer_utils.metrics import MULTILABEL_METRICS
 from fer_utils.mfjle.model import NUM_LOCAL
 from fer_utils.runs.ablations import (
-    cell_command,
     cells_in_table,
     check_plan,
+    finished_rows,
     merge_committed,
     write_csv,
 )
-from fer_utils.runs.record import RESULT_FILE, read_result
-from fer_utils.runs.sweep import CELLS_DIR, gather
+from fer_utils.runs.sweep import CELLS_DIR
 from fer_utils.training.convergence import is_flat
 
 #: Epochs of the CPU budget: the CPU preset (30 epochs) trained longer, until the
@@ -141,29 +140,20 @@ def mfjle_rows(folder: str | Path) -> pd.DataFrame:
     """One row per finished cell, seed and module of an experiment folder, with the
     variant, the configuration's deviations from the budget and provenance (the command
     that ran each cell: :func:`fer_utils.runs.ablations.cell_command`)."""
-    folder = Path(folder)
-    table = gather(folder, write=False)
-    if table.empty or "status" not in table:
-        return pd.DataFrame()
-    table = table[table["status"] == "ok"].copy()
-    per_cell = {}
-    for cell in table["cell"].unique():
-        result = read_result(folder / CELLS_DIR / cell / RESULT_FILE)
+    def describe(result: dict[str, Any]) -> dict[str, Any]:
         params, config = result["parameters"], result["config"]
-        per_cell[cell] = {"variant": variant_name(params), "dataset": params["dataset"],
-                          "split": params["split"], "budget": params["budget"],
-                          "local_weights": " ".join(f"{w:g}" for w in
-                                                    config["train_config"]["multilabel"][
-                                                        "local_weights"]),
-                          "deviations": config.get("deviations", "none"),
-                          "landmarks": f"{config.get('landmarks')} (fallback "
-                                       f"{config.get('landmark_fallbacks')})",
-                          "finished_utc": result["finished_utc"]}
-    extra = pd.DataFrame([per_cell[c] for c in table["cell"]], index=table.index)
-    table = pd.concat([table.drop(columns=[c for c in extra if c in table]), extra], axis=1)
-    table["experiment"] = folder.name.rsplit("_", 1)[0]
-    table["command"] = [cell_command(folder, c) for c in table["cell"]]
-    table["sweep_cell"] = [f"{folder.name}/{CELLS_DIR}/{c}" for c in table["cell"]]
+        weights = config["train_config"]["multilabel"]["local_weights"]
+        return {"variant": variant_name(params), "dataset": params["dataset"],
+                "split": params["split"], "budget": params["budget"],
+                "local_weights": " ".join(f"{w:g}" for w in weights),
+                "deviations": config.get("deviations", "none"),
+                "landmarks": f"{config.get('landmarks')} (fallback "
+                             f"{config.get('landmark_fallbacks')})",
+                "finished_utc": result["finished_utc"]}
+
+    table = finished_rows(folder, describe)
+    if table.empty:
+        return table
     weights = [f"weight_{n}" for n in LANDMARK_NAMES]
     columns = ["experiment", "dataset", "split", "budget", "deviations", "variant", "model",
                "multilabel_loss", "local_weights", "mfjle_mix", "seed", "module",

@@ -37,15 +37,14 @@ from fer_utils.runs.ablations import (
     BUDGETS,
     EXPERIMENTS,
     accuracy_summary,
-    cell_command,
     cells_in_table,
     experiment_folder,
+    finished_rows,
     merge_committed,
     split_deviations,
     write_csv,
 )
-from fer_utils.runs.record import RESULT_FILE, read_result
-from fer_utils.runs.sweep import CELLS_DIR, SWEEP_FILE, gather
+from fer_utils.runs.sweep import CELLS_DIR, SWEEP_FILE
 
 #: The stated FER+ subset: a class-stratified draw of this many images of FER+'s official
 #: training part (``ldl_run``'s ``max_images``). GLLE's graph grows with the square of the
@@ -198,18 +197,9 @@ def table3_rows(folder: str | Path) -> pd.DataFrame:
 
     Unfinished and failed cells are left out (the sweep's own ``sweep.csv`` lists them).
     """
-    folder = Path(folder)
-    table = gather(folder, write=False)
-    if table.empty or "status" not in table:
-        return pd.DataFrame()
-    table = table[table["status"] == "ok"].copy()
-    if table.empty:
-        return pd.DataFrame()
-    per_cell = {}
-    for cell in table["cell"].unique():  # one read per cell, not per row
-        result = read_result(folder / CELLS_DIR / cell / RESULT_FILE)
+    def describe(result: dict[str, Any]) -> dict[str, Any]:
         params, config = result["parameters"], result["config"]
-        per_cell[cell] = {
+        return {
             **{k: params[k] for k in ("dataset", "protocol", "folds", "features", "budget",
                                       "data_seed", "max_images", "quick")},
             "feature_settings": _feature_settings(params, config),
@@ -219,11 +209,10 @@ def table3_rows(folder: str | Path) -> pd.DataFrame:
             "n_classes": len(config.get("classes", [])),
             "finished_utc": result["finished_utc"],
         }
-    extra = pd.DataFrame([per_cell[c] for c in table["cell"]], index=table.index)
-    table = pd.concat([table.drop(columns=[c for c in extra if c in table]), extra], axis=1)
-    table["experiment"] = folder.name.rsplit("_", 1)[0]
-    table["command"] = [cell_command(folder, c) for c in table["cell"]]
-    table["sweep_cell"] = [f"{folder.name}/{CELLS_DIR}/{c}" for c in table["cell"]]
+
+    table = finished_rows(folder, describe)
+    if table.empty:
+        return table
     columns = ["experiment", "dataset", "protocol", "folds", "features", "budget",
                "feature_settings", "images_used", "n_images", "n_neutral_dropped",
                "n_classes", "quick", "method", "seed", "fold", "test_accuracy", *MEASURES,

@@ -12,6 +12,9 @@ runs through the sweep engine (:mod:`fer_utils.runs.sweep`, one torch thread per
   lambda = 0.1..0.9 and 1.0, beta per batch, primary emotion per label, and the wheel
   layouts ring, uniform and shuffled.
 
+``--methods`` keeps Table 4 to some of its methods (e.g. ``baseline mixfeature`` first on
+a new protocol); their cells are those of the full table, so a later full run skips them.
+
 Cells run seed by seed, Table 4 first, so that a session cut short leaves whole seeds
 of the comparison. A killed run resumes: finished cells are kept, a running one resumes
 from its last checkpointed epoch. Cells whose rows are already committed under
@@ -39,6 +42,7 @@ from fer_utils.runs.ablations import (
     BUDGETS,
     EXPERIMENTS,
     PARTS,
+    TABLE4_METHODS,
     ablation_grids,
     committed_cells,
     experiment_folder,
@@ -55,11 +59,14 @@ def main(argv: list[str] | None = None) -> int:
                            "ablations", BUDGETS,
                            "'cpu': the converged CPU budget (default); 'paper': the preset")
     parser.add_argument("--parts", nargs="+", choices=PARTS, default=list(PARTS))
+    parser.add_argument("--methods", nargs="+", choices=TABLE4_METHODS, default=None,
+                        help="run only these methods of Table 4 (default: all nine)")
     args = parse_driver_args(parser, argv)
     for name in [] if args.gather_only else args.experiments:
         out = experiment_folder(args.runs_dir, name, args.budget)
         grids, fixed = ablation_grids(name, args.parts, args.seeds, args.budget,
-                                      checkpoint_dir=out / "checkpoints")
+                                      checkpoint_dir=out / "checkpoints",
+                                      methods=args.methods)
         code = sweep_experiment(NOTEBOOK, out, grids, fixed, args,
                                 committed_cells(args.results, out.name), name)
         if code:

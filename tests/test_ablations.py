@@ -60,6 +60,16 @@ def test_the_plan_runs_table4_seed_by_seed_then_each_knob_with_the_default_cell_
         ablation_grids("jaffe_kfold", ["table6"], [0])
 
 
+def test_a_subset_of_table4_methods_gives_the_same_cells_as_the_full_table() -> None:
+    full = build_cells(PROTOCOL_RUN, *ablation_grids("jaffe_kfold", ["table4"], [0, 1]))
+    some = build_cells(PROTOCOL_RUN, *ablation_grids("jaffe_kfold", ["table4"], [0, 1],
+                                                     methods=["mixfeature", "baseline"]))
+    assert [c.parameters["method"] for c in some] == ["baseline", "mixfeature"] * 2
+    assert {c.digest for c in some} <= {c.digest for c in full}
+    with pytest.raises(ValueError, match=r"methods: unknown Table 4 method\(s\) \['stylemix'\]"):
+        ablation_grids("jaffe_kfold", ["table4"], [0], methods=["stylemix"])
+
+
 def _rows(scores: dict[str, list[float]], seeds: int = 2, folds: int = 3,
           knobs: dict[str, object] | None = None) -> pd.DataFrame:
     """Per-run rows of a fake JAFFE experiment: method -> accuracies (seed-major)."""

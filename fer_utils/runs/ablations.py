@@ -99,19 +99,26 @@ def check_plan(experiment: str, experiments: Iterable[str], parts: Iterable[str]
 
 def ablation_grids(
     experiment: str, parts: list[str] | tuple[str, ...], seeds: list[int], budget: str = "cpu",
-    checkpoint_dir: str | Path | None = None,
+    checkpoint_dir: str | Path | None = None, methods: list[str] | None = None,
 ) -> tuple[list[dict[str, list[Any]]], dict[str, Any]]:
     """The sweep of ``experiment``: a list of grids (seed by seed, Table 4 first) and the
     fixed parameters, for :func:`fer_utils.runs.sweep.sweep`.
 
     Every grid names every knob (the default as a one-value list), so the default
-    MixFeature cell of ``fig7`` is the same cell as Table 4's and runs once.
+    MixFeature cell of ``fig7`` is the same cell as Table 4's and runs once. ``methods``
+    keeps Table 4 to some of its methods (in :data:`TABLE4_METHODS` order; default all):
+    the cells are the same as in the full table, so a later full sweep skips them.
     """
     check_plan(experiment, EXPERIMENTS, parts, PARTS, budget, BUDGETS)
+    unknown = sorted(set(methods or ()) - set(TABLE4_METHODS))
+    if unknown:
+        raise ValueError(f"methods: unknown Table 4 method(s) {unknown}; expected some of "
+                         f"{list(TABLE4_METHODS)}")
+    table4 = [m for m in TABLE4_METHODS if methods is None or m in methods]
     defaults = {k: [v] for k, v in KNOB_DEFAULTS.items()}
     grids: list[dict[str, list[Any]]] = []
     if "table4" in parts:
-        grids += [{"method": list(TABLE4_METHODS), **defaults, "seed": [s]} for s in seeds]
+        grids += [{"method": table4, **defaults, "seed": [s]} for s in seeds]
     if "fig7" in parts:
         for s in seeds:
             grids += [{"method": ["mixfeature"], **defaults, knob: values, "seed": [s]}

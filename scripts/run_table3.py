@@ -7,14 +7,16 @@ default 2000 images of its training part), and the synthetic faces. For each, th
 ``notebooks/experiments/ldl_run`` runs through the sweep engine
 (:mod:`fer_utils.runs.sweep`, ``--threads`` torch threads per cell, ``--workers`` cells
 side by side) into ``runs/table3/<experiment>_<budget>/``, one cell per kind of features
-(LBP first, then CNN) and seed, each fitting and testing every LDL method on every fold.
+(``--features``: LBP first, then the baseline CNN's, then MixFeature's CNN's) and seed,
+each fitting and testing every LDL method on every fold; the CNN's own softmax is scored
+too (with MixFeature's CNN: paper A's MixFeature entry of Table 3).
 
-The CNN of a cell is the ablation sweep's baseline (same configuration, folds and run
-names). For the experiments whose data and folds are also the ablations' (both JAFFE
-experiments and the synthetic faces) its checkpoints default to the ablation
-experiment's folder (``runs/ablations/<experiment>_<budget>/checkpoints``, see
-``--ablation-runs-dir``), so a baseline already trained there is read back, not trained
-again; otherwise they go to ``<runs-dir>/<experiment>_<budget>/checkpoints``.
+The CNN of a cell is the ablation sweep's baseline or default MixFeature cell (same
+configuration, folds and run names). For the experiments whose data and folds are also
+the ablations' (both JAFFE experiments and the synthetic faces) its checkpoints default
+to the ablation experiment's folder (``runs/ablations/<experiment>_<budget>/checkpoints``,
+see ``--ablation-runs-dir``), so a network already trained there is read back, not
+trained again; otherwise they go to ``<runs-dir>/<experiment>_<budget>/checkpoints``.
 
 A killed run resumes: finished cells are kept. Cells whose rows are already committed
 under ``results/ldl/`` are not run again, even in a fresh checkout without ``runs/``.
@@ -27,6 +29,8 @@ Examples::
 
     FER_DATA_DIR=/data python scripts/run_table3.py --experiments jaffe_kfold_sample \\
         jaffe_kfold --features lbp cnn --seeds 0 1 2 --workers 2
+    FER_DATA_DIR=/data python scripts/run_table3.py --experiments jaffe_kfold \\
+        --features cnn_mixfeature --seeds 0 1 2
     python scripts/run_table3.py --gather-only
 """
 
@@ -60,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--features", nargs="+", choices=FEATURES, default=list(FEATURES))
     parser.add_argument("--ablation-runs-dir", type=Path,
                         default=REPO_ROOT / "runs" / "ablations",
-                        help="where the ablation sweeps keep their baseline checkpoints "
+                        help="where the ablation sweeps keep their CNN checkpoints "
                              f"(read back for {', '.join(ABLATION_BASELINES)})")
     parser.add_argument("--own-checkpoints", action="store_true",
                         help="train every CNN into <runs-dir>, never reading the ablations'")
@@ -89,8 +93,8 @@ def main(argv: list[str] | None = None) -> int:
         grids, fixed = table3_grids(name, args.features, args.seeds, args.budget,
                                     checkpoint_dir=checkpoints, max_images=subset)
         notes = []
-        if "cnn" in args.features:
-            shared = "the ablation baseline's, " if not args.own_checkpoints \
+        if set(args.features) - {"lbp"}:
+            shared = "the ablation sweep's, " if not args.own_checkpoints \
                 and reuses_ablation_baseline(name) else ""
             state = "exists" if checkpoints.is_dir() else "not there yet"
             notes.append(f"CNN checkpoints: {checkpoints} ({shared}{state})")

@@ -71,12 +71,15 @@ def test_jaffe_neutral_faces_are_left_out(tmp_path: Path, jaffe_fixture: Any) ->
     neutral = int((ds.labels == ds.classes.index("neutral")).sum())
     assert neutral > 0
     table = _run({"dataset": ["jaffe"]}, tmp_path, data_root=str(written.root),
-                 features="cnn", methods=["aa_knn"])
-    _check_rows(table, ["aa_knn", "cnn_baseline"], folds=2)
+                 features="cnn_mixfeature", methods=["aa_knn"])
+    # MixFeature's own CNN (trained on all seven classes) is scored on the six
+    _check_rows(table, ["aa_knn", "cnn_mixfeature"], folds=2)
     assert table.groupby("method")["n_test"].sum().eq(len(ds) - neutral).all()
     assert (table["n_train"] + table["n_test"]).eq(len(ds) - neutral).all()
     config = _result(tmp_path)["config"]
     assert config["n_neutral_dropped"] == neutral
+    assert config["cnn_method"] == "mixfeature"
+    assert config["train_config"]["method"] == "mixfeature"
     assert config["classes"] == [c for c in ds.classes if c != "neutral"]
 
 
@@ -94,12 +97,17 @@ def _check_namespace(notebook: Path, **parameters: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("dataset", "quick"), [("jaffe", False), ("synthetic", True)])
 def test_the_cnn_is_the_ablation_sweeps_baseline(dataset: str, quick: bool) -> None:
-    ours = _check_namespace(LDL_RUN, dataset=dataset, features="cnn", budget="cpu",
-                            quick=quick, checkpoint_dir="ckpt")["config"]
-    theirs = _check_namespace(EXPERIMENTS / "protocol_run.ipynb", dataset=dataset,
-                              method="baseline", budget="cpu", quick=quick,
-                              checkpoint_dir="ckpt")["config"]
-    assert ours.key() == theirs.key()  # same run names, so the same checkpoints
+    keys = {}
+    for features, method in (("cnn", "baseline"), ("cnn_mixfeature", "mixfeature")):
+        ours = _check_namespace(LDL_RUN, dataset=dataset, features=features, budget="cpu",
+                                quick=quick, checkpoint_dir="ckpt")["config"]
+        theirs = _check_namespace(EXPERIMENTS / "protocol_run.ipynb", dataset=dataset,
+                                  method=method, budget="cpu", quick=quick,
+                                  checkpoint_dir="ckpt")["config"]
+        assert ours.key() == theirs.key()  # same run names, so the same checkpoints
+        assert ours.method == method
+        keys[method] = ours.key()
+    assert keys["baseline"] != keys["mixfeature"]
 
 
 def test_cnn_features_and_the_cnn_read_back_from_its_checkpoints(tmp_path: Path) -> None:

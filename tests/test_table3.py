@@ -26,6 +26,8 @@ from fer_utils.runs.grid import build_cells
 from fer_utils.runs.sweep import sweep
 from fer_utils.runs.table3 import (
     CNN_BASELINE,
+    CNN_MIXFEATURE,
+    FEATURES,
     FERPLUS_IMAGES,
     LDL_EXPERIMENTS,
     MEASURES,
@@ -66,14 +68,14 @@ def test_the_plan_runs_lbp_then_cnn_one_seed_per_cell_with_each_experiments_valu
     }
     assert FERPLUS_IMAGES == 2000 and list(LDL_EXPERIMENTS) == list(expected)
     for name, values in expected.items():
-        grids, fixed = table3_grids(name, ["lbp", "cnn"], [0, 1, 2], "cpu",
+        grids, fixed = table3_grids(name, list(FEATURES), [0, 1, 2], "cpu",
                                     checkpoint_dir="/ckpt")
         assert fixed == {**values, "budget": "cpu"}
         cells = build_cells(LDL_RUN, grids, fixed)  # the cell accepts every one
         assert [(c.parameters["features"], c.parameters["seeds"]) for c in cells] == [
-            (f, [s]) for f in ("lbp", "cnn") for s in (0, 1, 2)]
+            (f, [s]) for f in ("lbp", "cnn", "cnn_mixfeature") for s in (0, 1, 2)]
         # the checkpoints are the CNN cells' only: an LBP cell's identity has no folder
-        assert [c.parameters["checkpoint_dir"] for c in cells] == [None] * 3 + ["/ckpt"] * 3
+        assert [c.parameters["checkpoint_dir"] for c in cells] == [None] * 3 + ["/ckpt"] * 6
     _, fixed = table3_grids("ferplus_votes", ["lbp"], [0], max_images=500)
     assert fixed["max_images"] == 500
     with pytest.raises(ValueError, match="unknown experiment"):
@@ -124,7 +126,7 @@ def _rows(dataset: str, scores: dict[str, list[float]], features: str = "lbp") -
                         "images_used": "every image of the dataset", "method": method,
                         "seed": seed, "fold": fold, "test_accuracy": values[i],
                         **dict.fromkeys(MEASURES, 0.1 * (i + 1)), "fit_seconds": 1.0,
-                        "cnn_protocol_accuracy": 0.5 if method == CNN_BASELINE else math.nan,
+                        "cnn_protocol_accuracy": 0.5 if method.startswith("cnn_") else math.nan,
                         "git_commit": "abc", "device": "cpu", "command": "python x"})
     return pd.DataFrame(out)
 
@@ -133,6 +135,7 @@ def test_the_summary_by_hand_with_the_papers_numbers_and_the_stand_in_named() ->
     rows = pd.concat([
         _rows("jaffe", {CNN_BASELINE: [0.5] * 6, "ldl_ldml_standin": [0.6] * 6,
                         "aa_knn": [0.8, 0.9, 1.0, 0.6, 0.7, 0.8]}, features="cnn"),
+        _rows("jaffe", {CNN_MIXFEATURE: [0.4] * 6}, features="cnn_mixfeature"),
         _rows("jaffe", {"sa_bfgs": [0.5] * 6}),
         _rows("synthetic", {"aa_knn": [0.7] * 6})], ignore_index=True)
     t3 = table3_summary(rows)
@@ -140,7 +143,7 @@ def test_the_summary_by_hand_with_the_papers_numbers_and_the_stand_in_named() ->
     assert list(zip(t3["dataset"], t3["features"], t3["method"], strict=True)) == [
         ("jaffe", "lbp", "sa_bfgs"), ("jaffe", "cnn", "aa_knn"),
         ("jaffe", "cnn", "ldl_ldml_standin"), ("jaffe", "cnn", CNN_BASELINE),
-        ("synthetic", "lbp", "aa_knn")]
+        ("jaffe", "cnn_mixfeature", CNN_MIXFEATURE), ("synthetic", "lbp", "aa_knn")]
     aa = t3.iloc[1]
     assert aa["accuracy_mean"] == pytest.approx(80.0)
     assert aa["accuracy_std_seeds"] == pytest.approx(np.std([90, 70], ddof=1))
@@ -155,7 +158,12 @@ def test_the_summary_by_hand_with_the_papers_numbers_and_the_stand_in_named() ->
     assert cnn["paper_accuracy"] == TABLE2_ACCURACY["jaffe"]["baseline"]
     assert cnn["paper_source"] == "Table 2 (baseline)"
     assert cnn["cnn_protocol_accuracy_mean"] == pytest.approx(50.0)
-    assert math.isnan(t3.iloc[4]["paper_accuracy"]) and t3.iloc[4]["paper_column"] == ""
+    mix = t3.iloc[4]  # MixFeature's own CNN: paper A's MixFeature entry of Table 3
+    assert mix["paper_name"] == "MixFeature (CNN)" and mix["accuracy_mean"] == pytest.approx(40)
+    assert mix["paper_accuracy"] == TABLE3_ACCURACY["jaffe"]["mixfeature"] == 88.89
+    assert mix["paper_source"] == "Table 3"
+    assert mix["cnn_protocol_accuracy_mean"] == pytest.approx(50.0)
+    assert math.isnan(t3.iloc[5]["paper_accuracy"]) and t3.iloc[5]["paper_column"] == ""
     assert table3_summary(pd.DataFrame()).empty
 
 
@@ -228,11 +236,11 @@ def test_the_driver_lists_its_cells_and_what_is_committed(
         results / "ldl" / "jaffe_kfold_cpu.csv", index=False)
     assert script.main([*args, "--dry-run"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("jaffe_kfold: 4 cells, 1 committed")
+    assert lines[0].startswith("jaffe_kfold: 6 cells, 1 committed")
     assert str(tmp_path / "abl" / "jaffe_kfold_cpu" / "checkpoints") in lines[1]
-    assert "ablation baseline" in lines[1]
+    assert "the ablation sweep's" in lines[1]
     assert lines[2] == f"  (committed) {first.name}"
-    assert len(lines) == 2 + 4
+    assert len(lines) == 2 + 6
     assert not runs.exists()  # a dry run writes nothing
     assert script.main([*args, "--own-checkpoints", "--dry-run"]) == 0
     assert str(runs / "jaffe_kfold_cpu" / "checkpoints") in capsys.readouterr().out

@@ -4,13 +4,14 @@ Introduced in notebook 07 (ablations, Table 3 section); driven by
 ``scripts/run_table3.py``. An *experiment* is one dataset under one protocol
 (:data:`LDL_EXPERIMENTS`); its cells are runs of ``notebooks/experiments/ldl_run`` (one
 kind of features, one seed, every fold, every method of :data:`fer_utils.ldl.LDL_METHODS`
-and, with CNN features, the CNN's own softmax as ``cnn_baseline``).
+and, with CNN features, the CNN's own softmax as ``cnn_baseline`` or ``cnn_mixfeature``).
 
 With CNN features the cell trains its CNN exactly as the ablation sweep trains its
-baseline (same configuration, folds and run names): for the experiments of
-:data:`ABLATION_BASELINES` the same data too, so :func:`cnn_checkpoint_dir` points them
-at the ablation experiment's checkpoint folder, where a baseline already trained is read
-back instead of trained again.
+baseline (``cnn``) or its default MixFeature cell (``cnn_mixfeature``; the CNN's own row
+is then paper A's MixFeature entry of Table 3): same configuration, folds and run names.
+For the experiments of :data:`ABLATION_BASELINES` the data are the same too, so
+:func:`cnn_checkpoint_dir` points them at the ablation experiment's checkpoint folder,
+where a network already trained is read back instead of trained again.
 
 :func:`write_table3` turns the finished cells into the committed tables, the same way
 :func:`fer_utils.runs.ablations.write_tables` does for Table 4: per experiment one row per
@@ -64,8 +65,10 @@ LDL_EXPERIMENTS: dict[str, dict[str, Any]] = {
                       "max_images": FERPLUS_IMAGES},
     "synthetic": {"dataset": "synthetic", "protocol": "kfold_sample", "folds": 5},
 }
-#: The features of the LDL cell, in the order their cells run (LBP first: it is fast).
-FEATURES: tuple[str, ...] = ("lbp", "cnn")
+#: The features of the LDL cell, in the order their cells run (LBP first: it is fast):
+#: LBP histograms, and the penultimate features of the baseline CNN and of the CNN
+#: trained with MixFeature.
+FEATURES: tuple[str, ...] = ("lbp", "cnn", "cnn_mixfeature")
 #: Table 3 experiment -> the ablation experiment (:data:`fer_utils.runs.ablations.EXPERIMENTS`)
 #: whose baseline CNN is the LDL cell's CNN: same dataset, data, protocol, folds and
 #: training configuration, hence the same run names and checkpoints. FER+ is not here:
@@ -79,8 +82,13 @@ ABLATION_BASELINES: dict[str, str] = {
 PAPER_COLUMNS: dict[str, str] = {"jaffe": "jaffe", "ferplus": "ferplus_argument"}
 #: PyLDL's six LDL measures (:data:`fer_utils.metrics.LDL_METRICS`), as result columns.
 MEASURES: tuple[str, ...] = tuple(LDL_METRICS)
-#: The CNN's own row of a cell with CNN features.
+#: The CNN's own row of a cell with ``cnn`` features (the baseline CNN's softmax).
 CNN_BASELINE = "cnn_baseline"
+#: The CNN's own row of a cell with ``cnn_mixfeature`` features: MixFeature's softmax,
+#: paper A's own entry of Table 3.
+CNN_MIXFEATURE = "cnn_mixfeature"
+#: Each CNN's own row -> its name in the tables.
+CNN_ROWS: dict[str, str] = {CNN_BASELINE: "CNN (baseline)", CNN_MIXFEATURE: "MixFeature (CNN)"}
 #: Where the per-experiment tables go, under the results folder.
 DETAIL_DIR = "ldl"
 #: The sweep's notebook, as ``sweep.json`` names it.
@@ -126,7 +134,7 @@ def table3_grids(
     for kind in features:
         for s in seeds:
             # every grid names the same parameters (build_cells's union needs it)
-            folder = str(checkpoint_dir) if kind == "cnn" and checkpoint_dir is not None \
+            folder = str(checkpoint_dir) if kind != "lbp" and checkpoint_dir is not None \
                 else None
             grids.append({"features": [kind], "seed": [s], "checkpoint_dir": [folder]})
     return grids, fixed
@@ -228,8 +236,11 @@ GROUP = ["experiment", "dataset", "protocol", "features", "budget", "feature_set
 
 def _paper_number(dataset: str, method: str) -> tuple[str, float, str]:
     """Paper A's column for ``dataset``, its accuracy (%) for ``method`` there, and which
-    table the number comes from (the CNN baseline's is Table 2's, the rest Table 3's)."""
+    table the number comes from (the CNN baseline's is Table 2's, the rest Table 3's;
+    MixFeature's CNN row is Table 3's MixFeature)."""
     column = PAPER_COLUMNS.get(dataset, "")
+    if method == CNN_MIXFEATURE:
+        method = "mixfeature"
     if method == CNN_BASELINE:
         number = TABLE2_ACCURACY.get(dataset, {}).get("baseline", math.nan)
         return column, number, "" if math.isnan(number) else "Table 2 (baseline)"
@@ -257,12 +268,12 @@ def table3_summary(rows: pd.DataFrame) -> pd.DataFrame:
     for key, g in rows.groupby([*GROUP, "method"], sort=False, dropna=False):
         info = dict(zip([*GROUP, "method"], key, strict=True))
         method = info["method"]
-        paper_name = {**PAPER_NAMES, CNN_BASELINE: "CNN (baseline)"}.get(method, method)
+        paper_name = {**PAPER_NAMES, **CNN_ROWS}.get(method, method)
         if method in STAND_INS:
             paper_name += " (stand-in)"
         column, number, source = _paper_number(info["dataset"], method)
         cnn_acc = g["cnn_protocol_accuracy"].mean() * 100 \
-            if "cnn_protocol_accuracy" in g and method == CNN_BASELINE else math.nan
+            if "cnn_protocol_accuracy" in g and method in CNN_ROWS else math.nan
         out.append({**info, "paper_name": paper_name, "stand_in": STAND_INS.get(method, ""),
                     **accuracy_summary(g),
                     **{f"{m}_mean": g[m].mean() for m in MEASURES},
@@ -275,7 +286,7 @@ def table3_summary(rows: pd.DataFrame) -> pd.DataFrame:
     table = pd.DataFrame(out)
     keys = [_order(table["experiment"], list(LDL_EXPERIMENTS)),
             _order(table["features"], list(FEATURES)),
-            _order(table["method"], [*LDL_METHODS, CNN_BASELINE])]
+            _order(table["method"], [*LDL_METHODS, *CNN_ROWS])]
     order = pd.DataFrame({"e": keys[0], "f": keys[1], "m": keys[2]}).sort_values(
         ["e", "f", "m"], kind="stable").index
     return table.loc[order].reset_index(drop=True)

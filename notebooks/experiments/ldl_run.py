@@ -25,11 +25,14 @@
 # -p features lbp cnn ...`) runs it once per grid cell; its `result.json` holds one
 # metrics row per seed, fold and method.
 #
-# Two kinds of features can be used: hand-crafted LBP histograms (`features="lbp"`), or
-# the penultimate layer of a CNN trained on the same fold (`features="cnn"`). The CNN is
-# trained exactly as the ablation sweep trains its baseline (same configuration, same
-# folds, same run names), so with a shared `checkpoint_dir` a baseline already trained
-# there is read back rather than trained again.
+# Three kinds of features can be used: hand-crafted LBP histograms (`features="lbp"`),
+# or the penultimate layer of a CNN trained on the same fold: the baseline CNN
+# (`features="cnn"`) or the CNN trained with MixFeature (`features="cnn_mixfeature"`).
+# The CNN is trained exactly as the ablation sweep trains its baseline or its default
+# MixFeature cell (same configuration, same folds, same run names), so with a shared
+# `checkpoint_dir` a network already trained there is read back rather than trained
+# again. The CNN's own softmax is scored beside the shallow methods: with MixFeature's
+# CNN, that row is paper A's MixFeature entry of Table 3.
 
 # %% tags=["parameters"]
 dataset = "synthetic"  # "synthetic", "jaffe" or "ferplus"
@@ -37,9 +40,9 @@ data_root = None  # None: $FER_DATA_DIR/<dataset> if set, else data/<dataset>
 n_synthetic = None  # synthetic images; None: 600, or 160 in quick mode
 protocol = "kfold_sample"  # "kfold_sample" (folds over images, stratified by class) or "kfold" (folds by subject)
 folds = None  # number of folds; None: 10, or 2 in quick mode
-features = "lbp"  # "lbp" (LBP histograms) or "cnn" (penultimate features of each fold's CNN)
+features = "lbp"  # "lbp" (LBP histograms), "cnn" or "cnn_mixfeature" (penultimate features of each fold's baseline or MixFeature CNN)
 methods = None  # None: every method of fer_utils.ldl.LDL_METHODS; else a list of them
-budget = "cpu"  # CNN training for features "cnn": "cpu" (cpu_budget, as the ablations) or "paper" (preset)
+budget = "cpu"  # CNN training for CNN features: "cpu" (cpu_budget, as the ablations) or "paper" (preset)
 lbp_grid = [4, 4]  # LBP cells as [rows, cols]
 image_size = None  # None: 64 for LBP, the CNN configuration's for CNN (32 for both in quick mode)
 seeds = [0]  # seeds of the LDL methods and of the CNN training
@@ -59,6 +62,7 @@ from IPython.display import display
 
 from fer_utils.ldl import LDL_METHODS
 from fer_utils.mixfeature.presets import PRESETS, cpu_budget, preset
+from fer_utils.runs.ablations import KNOB_DEFAULTS
 from fer_utils.runs.params import (
     ParameterError,
     check_choice,
@@ -83,7 +87,7 @@ check_folder("output_dir", output_dir)
 check_int("n_synthetic", n_synthetic, 100)
 check_choice("protocol", protocol, ("kfold_sample", "kfold"))
 check_int("folds", folds, 2)
-check_choice("features", features, ("lbp", "cnn"))
+check_choice("features", features, ("lbp", "cnn", "cnn_mixfeature"))
 check_subset("methods", methods, LDL_METHODS)
 check_choice("budget", budget, ("cpu", "paper"))
 if not (isinstance(lbp_grid, list | tuple) and len(lbp_grid) == 2):
@@ -98,10 +102,12 @@ if max_images is not None:
     check_int("max_images", max_images, 20)
 
 config = None
-if features == "cnn":
-    # the ablation sweep's baseline (protocol_run with method "baseline"), so that the
-    # run names, and with them the checkpoints, are the same
-    flat = {"method": "baseline", "progress": False, "checkpoint_dir": checkpoint_dir}
+cnn_method = {"cnn": "baseline", "cnn_mixfeature": "mixfeature"}.get(features)
+if cnn_method is not None:
+    # the ablation sweep's cell of this method (protocol_run, its knobs at their
+    # defaults), so that the run names, and with them the checkpoints, are the same
+    knobs = KNOB_DEFAULTS if cnn_method == "mixfeature" else {}
+    flat = {"method": cnn_method, **knobs, "progress": False, "checkpoint_dir": checkpoint_dir}
     size = pick(image_size, None, 32, quick)
     if size is not None:
         flat["image_size"] = size
@@ -207,7 +213,7 @@ record.add_config(
 )
 if config is not None:
     record.add_config(
-        budget=budget, deviations=settings_text(config_deviations(config, PRESETS[dataset])),
+        cnn_method=cnn_method, budget=budget, deviations=settings_text(config_deviations(config, PRESETS[dataset])),
         train_config=config.to_dict(),
     )
     display(config.describe())
@@ -218,8 +224,8 @@ if config is not None:
 # LBP: every image is turned gray, resized to `image_size` pixels square, and described
 # by uniform LBP histograms over a grid of `lbp_grid` cells (`lbp_features`; the
 # oriented LBP^u2 operator with 8 neighbours at radius 2, replication notes D29). These
-# involve no learning, so they are computed once for all images. CNN features need a
-# network per fold that has never seen that fold's test images; they are computed in the
+# involve no learning, so they are computed once for all images. CNN features (`cnn`,
+# `cnn_mixfeature`) need a network per fold that has never seen that fold's test images; they are computed in the
 # next section, after each fold's CNN is trained (or read back).
 #
 # Either way the features are then z-scored with the mean and spread of the fold's
@@ -253,7 +259,9 @@ if features == "lbp":
 # method runs with very few iterations, so only the plumbing is exercised.
 #
 # With CNN features, the CNN's own softmax output on the same test faces is scored the
-# same way, as `method="cnn_baseline"`: the row the shallow methods are compared with.
+# same way, as `method="cnn_baseline"` (the baseline CNN) or `method="cnn_mixfeature"`
+# (the CNN trained with MixFeature, paper A's own entry of Table 3): the rows the shallow
+# methods are compared with.
 # For JAFFE its seven outputs are cut to the six rated emotions and renormalised (the
 # neutral images are not in the test part here), which can only help it a little;
 # `cnn_protocol_accuracy` keeps its accuracy over all of the fold's test images and seven
@@ -283,12 +291,12 @@ if quick:
 record.add_config(method_options=method_options)
 
 parts = kfold_parts(ds, n_folds=folds, seed=data_seed, group_by=group_by)
-if features == "cnn":  # the images as the CNN sees them at test time
+if config is not None:  # the images as the CNN sees them at test time
     net_in = resize_uint8(match_channels(ds.images, config.network.in_channels), image_size)
 rows = []
 for s in seeds:
     trained = None
-    if features == "cnn":
+    if config is not None:
         trained = kfold_protocol(config.replace(seed=s), ds, n_folds=folds, seed=data_seed,
                                  group_by=group_by, keep_models=True)
     for k, (train_idx, val_idx, test_idx) in enumerate(parts):
@@ -297,14 +305,14 @@ for s in seeds:
         d_tr, d_te = targets[fit_idx], targets[test_kept]
         y_te = target_labels[test_kept]
         size = {"n_train": len(fit_idx), "n_test": len(test_kept)}
-        if features == "cnn":
+        if config is not None:
             run = trained.runs[k]
             x_tr = cnn_features(run.model, net_in[fit_idx])
             x_te = cnn_features(run.model, net_in[test_kept])
             # the CNN's own softmax on the same test faces, cut to this cell's classes
             probs = run.test_probabilities[keep[test_idx]][:, columns]
             probs = probs / probs.sum(axis=1, keepdims=True)
-            rows.append({"seed": s, "fold": k, "method": "cnn_baseline",
+            rows.append({"seed": s, "fold": k, "method": f"cnn_{cnn_method}",
                          "test_accuracy": accuracy(y_te, probs.argmax(axis=1)), **size,
                          **ldl_report(d_te, probs), "fit_seconds": run.duration_s,
                          "cnn_protocol_accuracy": run.test_metrics["accuracy"],
@@ -330,7 +338,7 @@ runs.round(4)
 # column names:
 
 # %%
-names = {**PAPER_NAMES, "cnn_baseline": "CNN (baseline)"}
+names = {**PAPER_NAMES, "cnn_baseline": "CNN (baseline)", "cnn_mixfeature": "CNN (MixFeature)"}
 measures = ["test_accuracy", "chebyshev", "clark", "canberra", "kl_divergence", "cosine",
             "intersection"]
 summary = runs.groupby("method", sort=False)[measures].agg(["mean", "std"])

@@ -22,6 +22,7 @@ from fer_utils.runs.ablations import (
     experiment_folder,
     record_command,
 )
+from fer_utils.runs.claims import FAILED, HELD, OPEN
 from fer_utils.runs.grid import build_cells
 from fer_utils.runs.sweep import sweep
 from fer_utils.runs.table3 import (
@@ -34,6 +35,7 @@ from fer_utils.runs.table3 import (
     cnn_checkpoint_dir,
     committed_ldl_cells,
     reuses_ablation_baseline,
+    table3_claims,
     table3_grids,
     table3_summary,
     write_table3,
@@ -266,3 +268,31 @@ def test_bad_arguments_are_refused_in_one_line_naming_them(
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"argument {named}" in err, err
+
+
+def test_the_table3_claim_compares_mixfeature_with_the_best_shallow_method() -> None:
+    summary = pd.DataFrame([
+        {"experiment": "a", "method": "edl", "features": "lbp", "paper_name": "EDL",
+         "accuracy_mean": 60.0},
+        {"experiment": "a", "method": "aa_knn", "features": "cnn", "paper_name": "AA-kNN",
+         "accuracy_mean": 71.5},
+        {"experiment": "a", "method": CNN_BASELINE, "features": "cnn",
+         "paper_name": "CNN (baseline)", "accuracy_mean": 75.0},
+        {"experiment": "a", "method": CNN_MIXFEATURE, "features": "cnn_mixfeature",
+         "paper_name": "MixFeature (CNN)", "accuracy_mean": 70.0},
+        {"experiment": "b", "method": "edl", "features": "lbp", "paper_name": "EDL",
+         "accuracy_mean": 50.0},
+        {"experiment": "b", "method": CNN_MIXFEATURE, "features": "cnn_mixfeature",
+         "paper_name": "MixFeature (CNN)", "accuracy_mean": 52.0},
+        {"experiment": "c", "method": "edl", "features": "lbp", "paper_name": "EDL",
+         "accuracy_mean": 50.0}])
+    claims = table3_claims(summary).set_index("experiment")
+    a, b, c = claims.loc["a"], claims.loc["b"], claims.loc["c"]
+    assert a["verdict"] == FAILED and a["margin"] == pytest.approx(-1.5)
+    assert a["best_shallow"] == "AA-kNN" and a["best_shallow_features"] == "cnn"
+    assert a["baseline_cnn_accuracy"] == 75.0
+    assert a["ours"] == ("MixFeature 70.0 %, 1.5 points below the best shallow method "
+                         "(AA-kNN on cnn features, 71.5 %)")
+    assert b["verdict"] == HELD and b["margin"] == pytest.approx(2.0)
+    assert math.isnan(b["baseline_cnn_accuracy"])
+    assert c["verdict"] == OPEN and c["ours"] == "MixFeature's CNN not run yet"

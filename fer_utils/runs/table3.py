@@ -45,6 +45,7 @@ from fer_utils.runs.ablations import (
     split_deviations,
     write_csv,
 )
+from fer_utils.runs.claims import FAILED, HELD, OPEN
 from fer_utils.runs.sweep import CELLS_DIR, SWEEP_FILE
 
 #: The stated FER+ subset: a class-stratified draw of this many images of FER+'s official
@@ -290,6 +291,45 @@ def table3_summary(rows: pd.DataFrame) -> pd.DataFrame:
     order = pd.DataFrame({"e": keys[0], "f": keys[1], "m": keys[2]}).sort_values(
         ["e", "f", "m"], kind="stable").index
     return table.loc[order].reset_index(drop=True)
+
+
+def table3_claims(summary: pd.DataFrame) -> pd.DataFrame:
+    """Paper A's Table 3 claim, per experiment of a :func:`table3_summary`: MixFeature's
+    own CNN (``cnn_mixfeature``) is more accurate than every shallow LDL method, whatever
+    their features. One row per experiment with MixFeature's accuracy, the best shallow
+    method (name, features, accuracy), the baseline CNN's, the margin in points, a
+    sentence with our numbers (``ours``) and the verdict (:data:`HELD` when MixFeature's
+    mean is above the best shallow mean, :data:`FAILED` otherwise, :data:`OPEN` while
+    one side has no runs). Introduced in notebook 07 (section 7).
+
+    The verdict compares means over all folds and seeds; ``accuracy_std_seeds`` in the
+    summary says how far those means move from seed to seed.
+    """
+    out = []
+    for experiment, g in summary.groupby("experiment", sort=False):
+        shallow = g[g["method"].isin(LDL_METHODS)]
+        mix = g[g["method"] == CNN_MIXFEATURE]
+        base = g[g["method"] == CNN_BASELINE]
+        row: dict[str, Any] = {"experiment": experiment,
+                               "claim": "MixFeature beats every shallow LDL method"}
+        if shallow.empty or mix.empty:
+            missing = "MixFeature's CNN" if mix.empty else "the shallow methods"
+            out.append({**row, "ours": f"{missing} not run yet", "verdict": OPEN})
+            continue
+        best = shallow.loc[shallow["accuracy_mean"].idxmax()]
+        acc = float(mix["accuracy_mean"].iloc[0])
+        margin = acc - float(best["accuracy_mean"])
+        side = "above" if margin > 0 else "below" if margin < 0 else "level with"
+        base_acc = float(base["accuracy_mean"].iloc[0]) if not base.empty else math.nan
+        out.append({**row, "mixfeature_accuracy": acc,
+                    "best_shallow": best["paper_name"], "best_shallow_features":
+                    best["features"], "best_shallow_accuracy": float(best["accuracy_mean"]),
+                    "baseline_cnn_accuracy": base_acc, "margin": margin,
+                    "ours": f"MixFeature {acc:.1f} %, {abs(margin):.1f} points {side} the "
+                            f"best shallow method ({best['paper_name']} on "
+                            f"{best['features']} features, {best['accuracy_mean']:.1f} %)",
+                    "verdict": HELD if margin > 0 else FAILED})
+    return pd.DataFrame(out)
 
 
 def _is_ldl_sweep(folder: Path) -> bool:

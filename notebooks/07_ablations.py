@@ -382,14 +382,15 @@ print("Table 3 experiments:", ", ".join(LDL_EXPERIMENTS))
 # %% [markdown]
 # Paper A's claim for Table 3 is that MixFeature is more accurate than all five shallow
 # methods. Per experiment, MixFeature's own CNN against the best shallow method on any
-# feature set, computed from the table above (`table3_claims`; "not measured yet" where
-# MixFeature's CNN has not run on that experiment):
+# feature set, paired fold by fold and seed by seed and tested as in Table 5 (corrected
+# t-test; `table3_claims`, from the per-run rows under `results/ldl/`; "not measured
+# yet" where MixFeature's CNN has not run on that experiment):
 
 # %%
-from fer_utils.runs.table3 import table3_claims
+from fer_utils.runs.table3 import read_table3_rows, table3_claims
 
 if not t3.empty:
-    t3_claims = table3_claims(t3)
+    t3_claims = table3_claims(read_table3_rows(results_dir))
     display(t3_claims)
     for _, c in t3_claims.iterrows():
         print(f"{c['experiment']}: {c['ours']}; the claim {c['verdict']}")

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from fer_utils.ldl import LDL_METHODS, STAND_INS
 from fer_utils.provenance import REPO_ROOT
@@ -270,29 +271,38 @@ def test_bad_arguments_are_refused_in_one_line_naming_them(
     assert len(err.splitlines()) == 1 and f"argument {named}" in err, err
 
 
-def test_the_table3_claim_compares_mixfeature_with_the_best_shallow_method() -> None:
-    summary = pd.DataFrame([
-        {"experiment": "a", "method": "edl", "features": "lbp", "paper_name": "EDL",
-         "accuracy_mean": 60.0},
-        {"experiment": "a", "method": "aa_knn", "features": "cnn", "paper_name": "AA-kNN",
-         "accuracy_mean": 71.5},
-        {"experiment": "a", "method": CNN_BASELINE, "features": "cnn",
-         "paper_name": "CNN (baseline)", "accuracy_mean": 75.0},
-        {"experiment": "a", "method": CNN_MIXFEATURE, "features": "cnn_mixfeature",
-         "paper_name": "MixFeature (CNN)", "accuracy_mean": 70.0},
-        {"experiment": "b", "method": "edl", "features": "lbp", "paper_name": "EDL",
-         "accuracy_mean": 50.0},
-        {"experiment": "b", "method": CNN_MIXFEATURE, "features": "cnn_mixfeature",
-         "paper_name": "MixFeature (CNN)", "accuracy_mean": 52.0},
-        {"experiment": "c", "method": "edl", "features": "lbp", "paper_name": "EDL",
-         "accuracy_mean": 50.0}])
-    claims = table3_claims(summary).set_index("experiment")
-    a, b, c = claims.loc["a"], claims.loc["b"], claims.loc["c"]
-    assert a["verdict"] == FAILED and a["margin"] == pytest.approx(-1.5)
+def test_the_table3_claim_pairs_mixfeature_with_the_best_shallow_method() -> None:
+    # experiment a: MixFeature (70 %) against AA-kNN on CNN features (the best shallow
+    # method, 71.5 %), paired over two seeds of three folds; b: MixFeature ahead by
+    # exactly 2 points on every run; c: MixFeature not run
+    rows = pd.concat([
+        _rows("jaffe", {"edl": [0.6] * 6}),
+        _rows("jaffe", {"aa_knn": [0.70, 0.75, 0.70, 0.72, 0.70, 0.72],
+                        CNN_BASELINE: [0.75] * 6}, features="cnn"),
+        _rows("jaffe", {CNN_MIXFEATURE: [0.68, 0.72, 0.71, 0.70, 0.69, 0.70]},
+              features="cnn_mixfeature"),
+        _rows("ckplus", {"edl": [0.50, 0.60, 0.55, 0.52, 0.58, 0.51]}),
+        _rows("ckplus", {CNN_MIXFEATURE: [0.52, 0.62, 0.57, 0.54, 0.60, 0.53]},
+              features="cnn_mixfeature"),
+        _rows("synthetic", {"edl": [0.5] * 6})], ignore_index=True)
+    rows["n_train"], rows["n_test"] = 90, 10
+    claims = table3_claims(rows).set_index("experiment")
+    a, b = claims.loc["jaffe_kfold_sample"], claims.loc["ckplus_kfold_sample"]
+    diffs = np.array([-2, -3, 1, -2, -1, -2], dtype=float)  # MixFeature minus AA-kNN
     assert a["best_shallow"] == "AA-kNN" and a["best_shallow_features"] == "cnn"
-    assert a["baseline_cnn_accuracy"] == 75.0
-    assert a["ours"] == ("MixFeature 70.0 %, 1.5 points below the best shallow method "
-                         "(AA-kNN on cnn features, 71.5 %)")
-    assert b["verdict"] == HELD and b["margin"] == pytest.approx(2.0)
+    assert a["mixfeature_accuracy"] == pytest.approx(70.0)
+    assert a["best_shallow_accuracy"] == pytest.approx(71.5)
+    assert a["baseline_cnn_accuracy"] == pytest.approx(75.0)
+    assert a["n_pairs"] == 6 and a["mean_difference"] == pytest.approx(diffs.mean())
+    # Nadeau-Bengio: the variance of the mean difference inflated by n_test / n_train
+    se = np.sqrt((1 / 6 + 10 / 90) * diffs.var(ddof=1))
+    p = 2 * stats.t.sf(abs(diffs.mean()) / se, df=5)
+    assert a["p_corrected"] == pytest.approx(p)
+    assert a["verdict"] == FAILED
+    assert a["ours"].startswith("MixFeature 70.0 %, 1.5 points below the best shallow "
+                                "method (AA-kNN on cnn features, 71.5 %; corrected 95 % CI")
+    assert b["mean_difference"] == pytest.approx(2.0)
+    assert b["verdict"] == HELD and b["p_corrected"] < 1e-6  # the same 2 points every run
     assert math.isnan(b["baseline_cnn_accuracy"])
+    c = claims.loc["synthetic_kfold_sample"]
     assert c["verdict"] == OPEN and c["ours"] == "MixFeature's CNN not run yet"

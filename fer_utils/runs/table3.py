@@ -32,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from fer_utils.ldl import LDL_METHODS, PAPER_NAMES, STAND_INS
-from fer_utils.metrics import LDL_METRICS
+from fer_utils.metrics import LDL_METRICS, compare_methods
 from fer_utils.published import TABLE2_ACCURACY, TABLE3_ACCURACY
 from fer_utils.runs.ablations import (
     BUDGETS,
@@ -45,7 +45,7 @@ from fer_utils.runs.ablations import (
     split_deviations,
     write_csv,
 )
-from fer_utils.runs.claims import FAILED, HELD, OPEN
+from fer_utils.runs.claims import ALPHA, FAILED, HELD, OPEN
 from fer_utils.runs.sweep import CELLS_DIR, SWEEP_FILE
 
 #: The stated FER+ subset: a class-stratified draw of this many images of FER+'s official
@@ -293,19 +293,23 @@ def table3_summary(rows: pd.DataFrame) -> pd.DataFrame:
     return table.loc[order].reset_index(drop=True)
 
 
-def table3_claims(summary: pd.DataFrame) -> pd.DataFrame:
-    """Paper A's Table 3 claim, per experiment of a :func:`table3_summary`: MixFeature's
-    own CNN (``cnn_mixfeature``) is more accurate than every shallow LDL method, whatever
-    their features. One row per experiment with MixFeature's accuracy, the best shallow
-    method (name, features, accuracy), the baseline CNN's, the margin in points, a
-    sentence with our numbers (``ours``) and the verdict (:data:`HELD` when MixFeature's
-    mean is above the best shallow mean, :data:`FAILED` otherwise, :data:`OPEN` while
-    one side has no runs). Introduced in notebook 07 (section 7).
+def table3_claims(rows: pd.DataFrame) -> pd.DataFrame:
+    """Paper A's Table 3 claim, per experiment of the per-run rows (``results/ldl/*.csv``,
+    :func:`read_table3_rows`): MixFeature's own CNN (``cnn_mixfeature``) is more accurate
+    than every shallow LDL method, whatever their features.
 
-    The verdict compares means over all folds and seeds; ``accuracy_std_seeds`` in the
-    summary says how far those means move from seed to seed.
+    The shallow method with the best mean accuracy (on any feature set) is paired with
+    MixFeature fold by fold and seed by seed, and compared as Table 5 compares methods
+    (:func:`fer_utils.metrics.compare_methods`: paired t-test and the Nadeau-Bengio
+    corrected one). One row per experiment: MixFeature's and the best shallow method's
+    mean accuracy (%), the baseline CNN's, the mean difference in points with its
+    corrected 95 % interval and corrected p, a sentence with our numbers (``ours``) and
+    the verdict: :data:`HELD` when MixFeature is ahead with corrected p < 0.05, "ahead,
+    not significant", :data:`FAILED` when it is not ahead, :data:`OPEN` while one side
+    has no runs. Introduced in notebook 07 (section 7).
     """
     out = []
+    summary = table3_summary(rows)
     for experiment, g in summary.groupby("experiment", sort=False):
         shallow = g[g["method"].isin(LDL_METHODS)]
         mix = g[g["method"] == CNN_MIXFEATURE]
@@ -317,19 +321,42 @@ def table3_claims(summary: pd.DataFrame) -> pd.DataFrame:
             out.append({**row, "ours": f"{missing} not run yet", "verdict": OPEN})
             continue
         best = shallow.loc[shallow["accuracy_mean"].idxmax()]
+        mine = rows[(rows["experiment"] == experiment) & (rows["method"] == CNN_MIXFEATURE)]
+        theirs = rows[(rows["experiment"] == experiment) & (rows["method"] == best["method"])
+                      & (rows["features"] == best["features"])]
+        pairs = pd.concat([mine.assign(method="mixfeature"), theirs.assign(method="best")])
+        pairs = pairs.assign(test_accuracy=pairs["test_accuracy"] * 100)
+        test = compare_methods(pairs, "mixfeature", n_train=float(mine["n_train"].mean()),
+                               n_test=float(mine["n_test"].mean())).iloc[0]
+        diff, p = float(test["mean_difference"]), float(test["p_corrected"])
+        verdict = FAILED if diff <= 0 else HELD if p < ALPHA else "ahead, not significant"
         acc = float(mix["accuracy_mean"].iloc[0])
-        margin = acc - float(best["accuracy_mean"])
-        side = "above" if margin > 0 else "below" if margin < 0 else "level with"
-        base_acc = float(base["accuracy_mean"].iloc[0]) if not base.empty else math.nan
+        side = "above" if diff > 0 else "below" if diff < 0 else "level with"
         out.append({**row, "mixfeature_accuracy": acc,
-                    "best_shallow": best["paper_name"], "best_shallow_features":
-                    best["features"], "best_shallow_accuracy": float(best["accuracy_mean"]),
-                    "baseline_cnn_accuracy": base_acc, "margin": margin,
-                    "ours": f"MixFeature {acc:.1f} %, {abs(margin):.1f} points {side} the "
+                    "best_shallow": best["paper_name"],
+                    "best_shallow_features": best["features"],
+                    "best_shallow_accuracy": float(best["accuracy_mean"]),
+                    "baseline_cnn_accuracy": float(base["accuracy_mean"].iloc[0])
+                    if not base.empty else math.nan,
+                    "n_pairs": int(test["n_pairs"]), "mean_difference": diff,
+                    "ci_low_corrected": float(test["ci_low_corrected"]),
+                    "ci_high_corrected": float(test["ci_high_corrected"]),
+                    "p_corrected": p,
+                    "ours": f"MixFeature {acc:.1f} %, {abs(diff):.1f} points {side} the "
                             f"best shallow method ({best['paper_name']} on "
-                            f"{best['features']} features, {best['accuracy_mean']:.1f} %)",
-                    "verdict": HELD if margin > 0 else FAILED})
+                            f"{best['features']} features, {best['accuracy_mean']:.1f} %; "
+                            f"corrected 95 % CI {test['ci_low_corrected']:+.1f} to "
+                            f"{test['ci_high_corrected']:+.1f}, corrected p = {p:.3g}, "
+                            f"{int(test['n_pairs'])} paired runs)",
+                    "verdict": verdict})
     return pd.DataFrame(out)
+
+
+def read_table3_rows(results: str | Path) -> pd.DataFrame:
+    """Every committed per-run row of Table 3 (``results/ldl/*.csv``), or an empty table."""
+    frames = [pd.read_csv(p, keep_default_na=False, na_values=[""])
+              for p in sorted((Path(results) / DETAIL_DIR).glob("*.csv"))]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _is_ldl_sweep(folder: Path) -> bool:
@@ -359,11 +386,7 @@ def write_table3(runs_dir: str | Path, results: str | Path) -> pd.DataFrame:
             continue
         path = detail_dir / f"{folder.name}.csv"
         write_csv(merge_committed(rows, path), path)
-    frames = [pd.read_csv(p, keep_default_na=False, na_values=[""])
-              for p in sorted(detail_dir.glob("*.csv"))]
-    if not frames:
-        return pd.DataFrame()
-    summary = table3_summary(pd.concat(frames, ignore_index=True))
+    summary = table3_summary(read_table3_rows(results))
     if not summary.empty:
         write_csv(summary, results / "table3.csv")
     return summary

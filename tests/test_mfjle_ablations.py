@@ -117,10 +117,14 @@ def test_claims_are_computed_from_the_rows_for_both_outcomes() -> None:
 
 
 def test_the_summary_names_the_modules_beside_each_variant() -> None:
-    rows = pd.concat([_rows("mfjle", "ensemble", [0.8, 0.9]), _rows("mfjle", "global", [0.7, 0.7]),
+    # rows in the order their cell folders sort in; the summary follows VARIANTS
+    rows = pd.concat([_rows("mfjle_mixfeature", "global", [0.5, 0.6]),
+                      _rows("mfjle", "global", [0.7, 0.7]), _rows("mfjle", "ensemble", [0.8, 0.9]),
+                      _rows("mfjle_mixfeature", "ensemble", [0.5, 0.5]),
                       _rows("resnet18", "single", [0.6, 0.8])], ignore_index=True)
     summary = mfjle_summary(rows).set_index("name")
-    assert list(summary.index) == ["mfjle", "mfjle/global", "resnet18"]
+    assert list(summary.index) == ["resnet18", "mfjle", "mfjle/global", "mfjle_mixfeature",
+                                   "mfjle_mixfeature/global"]
     assert summary.loc["mfjle", "micro_f1_mean"] == pytest.approx(0.85)
     assert summary.loc["resnet18", "micro_f1_std"] == pytest.approx(np.std([0.6, 0.8], ddof=1))
     assert summary.loc["mfjle", "runs_flat"] == 2 and summary.loc["mfjle", "seeds"] == "0 1"

@@ -195,9 +195,15 @@ def mfjle_summary(rows: pd.DataFrame) -> pd.DataFrame:
     """Mean and std (ddof=1, over the seeds) of the nine metrics per experiment, budget,
     deviations and variant (and module: ``mfjle/fitted`` etc.), with the runs, seeds,
     how many runs ended flat (:func:`~fer_utils.training.convergence.is_flat` on the
-    training loss) and provenance."""
+    training loss) and provenance. Rows follow :data:`MFJLE_EXPERIMENTS` and
+    :data:`VARIANTS`, each variant's own row first."""
     if rows.empty:
         return pd.DataFrame()
+    rank = {"experiment": list(MFJLE_EXPERIMENTS), "variant": [*VARIANTS, "other"]}
+    order = pd.DataFrame({k: rows[k].map({v: i for i, v in enumerate(vs)}).fillna(len(vs))
+                          for k, vs in rank.items()})
+    order["own"] = ~rows["module"].isin(["single", "ensemble"])
+    rows = rows.loc[order.sort_values(["experiment", "variant", "own"], kind="stable").index]
     rows = rows.assign(name=[_label(r) for _, r in rows.iterrows()])
     out = []
     keys = ["experiment", "dataset", "split", "budget", "deviations", "name"]

@@ -3,7 +3,7 @@
 Each *experiment* is one dataset under one protocol (``--experiments``, names in
 :data:`fer_utils.runs.table3.LDL_EXPERIMENTS`): JAFFE with folds over images and by
 subject, FER+ with its vote distributions on a stated stratified subset (``--max-images``,
-default 2000 images of its training part), and the synthetic faces. For each, the LDL cell
+default 2500 images of its training part), and the synthetic faces. For each, the LDL cell
 ``notebooks/experiments/ldl_run`` runs through the sweep engine
 (:mod:`fer_utils.runs.sweep`, ``--threads`` torch threads per cell, ``--workers`` cells
 side by side) into ``runs/table3/<experiment>_<budget>/``, one cell per kind of features

@@ -170,3 +170,11 @@ def test_a_bad_parameter_is_refused_before_anything_runs(tmp_path: Path) -> None
     with pytest.raises(GridError, match="parameter methods entry='knn' is not one of"):
         _run({"methods": [["aa_knn", "knn"]]}, tmp_path)
     assert not (tmp_path / "cells").exists()
+
+
+def test_a_subset_too_small_for_stratified_folds_names_max_images(tmp_path: Path) -> None:
+    table = _run({"max_images": [20]}, tmp_path, folds=10)  # 20 of 160 faces, 8 classes
+    assert count_cells(table) == {"failed": 1}
+    error = table["error"].dropna().iloc[0]
+    assert "parameter max_images=20 leaves fewer than folds=10 images of" in error
+    assert "raise max_images or lower folds" in error

@@ -69,7 +69,7 @@ def test_the_plan_runs_lbp_then_cnn_one_seed_per_cell_with_each_experiments_valu
                           "max_images": FERPLUS_IMAGES},
         "synthetic": {"dataset": "synthetic", "protocol": "kfold_sample", "folds": 5},
     }
-    assert FERPLUS_IMAGES == 2000 and list(LDL_EXPERIMENTS) == list(expected)
+    assert FERPLUS_IMAGES == 2500 and list(LDL_EXPERIMENTS) == list(expected)
     for name, values in expected.items():
         grids, fixed = table3_grids(name, list(FEATURES), [0, 1, 2], "cpu",
                                     checkpoint_dir="/ckpt")
@@ -113,7 +113,7 @@ def test_the_cnn_checkpoints_are_the_ablation_baselines_where_data_and_folds_are
     # FER+'s subset is other data: its own folder, one per subset size
     assert not reuses_ablation_baseline("ferplus_votes")
     assert cnn_checkpoint_dir("ferplus_votes", "cpu", "r", "runs/ablations") == Path(
-        "r/ferplus_votes_cpu/checkpoints/images2000")
+        "r/ferplus_votes_cpu/checkpoints/images2500")
     assert cnn_checkpoint_dir("ferplus_votes", "cpu", "r", max_images=300) == Path(
         "r/ferplus_votes_cpu/checkpoints/images300")
 

@@ -182,6 +182,13 @@ if max_images is not None and max_images < len(ds):
     ds = ds.subset(np.sort(chosen))
     subset_note = (f"a class-stratified subset of {max_images} images of {source} "
                    f"(seed {data_seed})")
+    if protocol == "kfold_sample":  # stratified folds need `folds` images of each class
+        kept = np.bincount(ds.labels.numpy(), minlength=len(ds.classes))
+        short = {c: int(n) for c, n in zip(ds.classes, kept, strict=True) if 0 < n < folds}
+        if short:
+            raise ParameterError(
+                f"parameter max_images={max_images} leaves fewer than folds={folds} images "
+                f"of {short}; raise max_images or lower folds")
 print(ds.summary())
 print("used:", subset_note)
 

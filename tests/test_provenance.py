@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from fer_utils.provenance import run_info
+import fer_utils.provenance as provenance
+from fer_utils.provenance import cpu_model, device_name, run_info
 from fer_utils.runs.results import update_results_table
 
 
@@ -26,7 +28,23 @@ def test_update_results_table_replaces_rows_by_key_and_keeps_the_rest(tmp_path: 
 
 def test_run_info_records_commit_device_and_time() -> None:
     info = run_info()
-    assert {"git_commit", "device", "time_utc"} <= set(info)
+    assert {"git_commit", "device", "time_utc", "torch", "numpy"} <= set(info)
+
+
+def test_the_cpu_is_named_by_its_model_where_proc_cpuinfo_has_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\n"
+                    "model name\t: AMD  EPYC 7B13\nflags\t: fpu\n", encoding="utf-8")
+    real = provenance.Path
+    monkeypatch.setattr(provenance, "Path",
+                        lambda p: info if p == "/proc/cpuinfo" else real(p))
+    assert cpu_model() == "AMD EPYC 7B13"
+    assert device_name().startswith("cpu:AMD EPYC 7B13 x") or device_name().startswith("cuda")
+    monkeypatch.setattr(provenance, "Path",
+                        lambda p: tmp_path / "missing")
+    assert cpu_model() == ""
 
 
 def test_update_results_table_reads_a_missing_key_column_as_none(tmp_path: Path) -> None:

@@ -191,6 +191,7 @@ def test_a_tiny_table3_sweep_becomes_the_committed_tables(tmp_path: Path) -> Non
                    "feature_settings", *MEASURES):
         assert detail[column].notna().all(), column
     assert (detail["command"] == "python scripts/run_table3.py --experiments synthetic").all()
+    assert detail["software"].str.startswith("torch ").all()  # the versions it ran with
     assert detail["sweep_cell"].str.startswith("synthetic_cpu/cells/").all()
     assert detail["quick"].all()
     table = pd.read_csv(results / "table3.csv")

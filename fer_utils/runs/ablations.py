@@ -183,8 +183,10 @@ def finished_rows(folder: str | Path,
     cells are left out; the sweep's own ``sweep.csv`` lists them), each joined with
     ``describe(result)`` of its cell's ``result.json`` (read once per cell), plus the
     ``experiment`` (the folder name without its budget), the ``command`` that ran the
-    cell (:func:`cell_command`) and the ``sweep_cell`` path. The row builders of the
-    three drivers' tables start here."""
+    cell (:func:`cell_command`), the ``sweep_cell`` path and the ``software`` it ran
+    with (torch, numpy and Python versions: the same commit and seed repeat a number
+    digit for digit only on the same software and processor, which ``device`` names).
+    The row builders of the three drivers' tables start here."""
     folder = Path(folder)
     table = gather(folder, write=False)
     if table.empty or "status" not in table:
@@ -192,8 +194,13 @@ def finished_rows(folder: str | Path,
     table = table[table["status"] == "ok"].copy()
     if table.empty:
         return pd.DataFrame()
-    per_cell = {cell: describe(read_result(folder / CELLS_DIR / cell / RESULT_FILE))
-                for cell in table["cell"].unique()}
+    per_cell = {}
+    for cell in table["cell"].unique():
+        result = read_result(folder / CELLS_DIR / cell / RESULT_FILE)
+        versions = result.get("provenance", {})
+        software = ", ".join(f"{k} {versions[k]}" for k in ("torch", "numpy", "python")
+                             if k in versions)
+        per_cell[cell] = {**describe(result), "software": software}
     extra = pd.DataFrame([per_cell[c] for c in table["cell"]], index=table.index)
     table = pd.concat([table.drop(columns=[c for c in extra if c in table]), extra], axis=1)
     table["experiment"] = folder.name.rsplit("_", 1)[0]
@@ -224,7 +231,7 @@ def experiment_rows(folder: str | Path) -> pd.DataFrame:
                "deviations", *CELL_COLUMNS, "method_settings", "seed", "fold", "test_accuracy",
                "test_mean_class_accuracy", "test_kl", "best_epoch", "epochs_trained",
                "n_train", "n_test", "train_ce_last", "train_ce_drop", "train_seconds",
-               "data_seed", "git_commit", "device", "duration_s", "finished_utc",
+               "data_seed", "git_commit", "device", "software", "duration_s", "finished_utc",
                "sweep_cell", "command"]
     return table[[c for c in columns if c in table]].reset_index(drop=True)
 

@@ -159,7 +159,7 @@ def mfjle_rows(folder: str | Path) -> pd.DataFrame:
                "multilabel_loss", "local_weights", "mfjle_mix", "seed", "module",
                *MULTILABEL_METRICS, *weights, "best_epoch", "epochs_trained", "n_train",
                "n_val", "n_test", "train_loss_last", "train_loss_drop", "train_seconds",
-               "landmarks", "git_commit", "device", "duration_s", "finished_utc",
+               "landmarks", "git_commit", "device", "software", "duration_s", "finished_utc",
                "sweep_cell", "command"]
     return table[[c for c in columns if c in table]].reset_index(drop=True)
 

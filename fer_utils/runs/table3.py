@@ -230,7 +230,7 @@ def table3_rows(folder: str | Path) -> pd.DataFrame:
                "n_classes", "quick", "method", "seed", "fold", "test_accuracy", *MEASURES,
                "n_train", "n_test", "fit_seconds", "cnn_protocol_accuracy", "cnn_n_fit",
                "cnn_epochs_read_back", "data_seed", "max_images", "git_commit", "device",
-               "duration_s", "finished_utc", "sweep_cell", "command"]
+               "software", "duration_s", "finished_utc", "sweep_cell", "command"]
     return table[[c for c in columns if c in table]].reset_index(drop=True)
 
 

@@ -9,9 +9,14 @@ the network. For every run it records the training cross-entropy averaged over t
 the accuracy of the selected model on every image outside the test split (training and
 validation parts: how well it fits), and the test accuracy.
 
-Rows go to ``--out`` (default ``results/convergence/jaffe_probe.csv``), one per variant
+``--dataset synthetic`` probes the built-in faces instead (600 faces, wheel-shaped
+secondary emotions, as the ablations' ``synthetic_wheel``), with the variants of
+:data:`SYNTHETIC_VARIANTS` over the synthetic preset: its 15 epochs, and longer
+schedules, for the baseline and MixFeature, to choose the synthetic CPU budget.
+
+Rows go to ``--out`` (default ``results/convergence/<dataset>_probe.csv``), one per variant
 and seed, merged under a lock with provenance (commit, device, duration, command); a
-variant and seed already in the file is skipped, so a killed probe resumes. Needs JAFFE
+variant and seed already in the file is skipped, so a killed probe resumes. JAFFE must be
 under ``$FER_DATA_DIR/jaffe``. Asserts nothing; read the table.
 """
 
@@ -62,29 +67,55 @@ VARIANTS: dict[str, dict] = {
     "budget48_100": {**BUDGET48, "step_after": 50},
     "budget48_100_mixfeature": {**BUDGET48, "step_after": 50, "method": "mixfeature"},
 }
+#: The synthetic preset (15 epochs, lr 0.01 decayed x0.8 per epoch after epoch 5) and
+#: longer schedules; each trained as the baseline and with MixFeature. ``--epochs`` is
+#: ignored for these: each names its own.
+_LONG = {"schedule": "step", "step_every": 1, "gamma": 0.9}
+SYNTHETIC_VARIANTS: dict[str, dict] = {
+    "preset15": {"epochs": 15},
+    "preset15_mixfeature": {"epochs": 15, "method": "mixfeature"},
+    "long60": {"epochs": 60, "step_after": 30, **_LONG},
+    "long60_mixfeature": {"epochs": 60, "step_after": 30, **_LONG, "method": "mixfeature"},
+    "long100": {"epochs": 100, "step_after": 50, **_LONG},
+    "long100_mixfeature": {"epochs": 100, "step_after": 50, **_LONG, "method": "mixfeature"},
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument("--dataset", choices=("jaffe", "synthetic"), default="jaffe")
+    parser.add_argument("--variants", nargs="+", default=None,
+                        choices=[*VARIANTS, *SYNTHETIC_VARIANTS],
+                        help="default: every variant of the dataset")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--epochs", type=int, default=100)
     parser.add_argument("--data-root", default=None)
-    parser.add_argument("--out", type=Path,
-                        default=REPO_ROOT / "results" / "convergence" / "jaffe_probe.csv")
+    parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
+    table = VARIANTS if args.dataset == "jaffe" else SYNTHETIC_VARIANTS
+    args.variants = args.variants or list(table)
+    wrong = [v for v in args.variants if v not in table]
+    if wrong:
+        parser.error(f"argument --variants: {wrong} are not variants of --dataset "
+                     f"{args.dataset}; expected some of {list(table)}")
+    args.out = args.out or REPO_ROOT / "results" / "convergence" / f"{args.dataset}_probe.csv"
     command = shlex.join(["python", "scripts/probe_convergence.py", *(argv or sys.argv[1:])])
-    ds = load_dataset("jaffe", root=args.data_root)
+    if args.dataset == "jaffe":
+        ds, reference = load_dataset("jaffe", root=args.data_root), REFERENCE
+    else:
+        ds, reference = load_dataset("synthetic", n=600, seed=0), {}
     done = pd.read_csv(args.out) if args.out.exists() else pd.DataFrame(
         columns=["variant", "seed", "epochs"])
     for name in args.variants:
         for seed in args.seeds:
+            want = table[name].get("epochs", args.epochs)
             if ((done["variant"] == name) & (done["seed"] == seed)
-                    & (done["epochs"] == args.epochs)).any():
+                    & (done["epochs"] == want)).any():
                 print(f"{name} seed {seed}: in {args.out} already", flush=True)
                 continue
-            flat = {**REFERENCE, **VARIANTS[name], "epochs": args.epochs, "progress": False}
-            config = preset("jaffe", **flat)
+            flat = {**reference, "epochs": args.epochs, **table[name], "progress": False}
+            config = preset(args.dataset, **flat)
+            epochs = config.optim.epochs
             start = time.perf_counter()
             result = holdout_protocol(config, ds, test_size=45, seed=0, group_by="sample",
                                       train_seeds=[seed], keep_models=True)
@@ -94,8 +125,8 @@ def main(argv: list[str] | None = None) -> int:
             fit = float((predict_proba(run.model, rest, config).argmax(1)
                          == rest.labels.numpy()).mean())
             row = {
-                "variant": name, "seed": seed, "epochs": args.epochs,
-                "changes": "; ".join(f"{k}={v}" for k, v in VARIANTS[name].items()) or "none",
+                "variant": name, "seed": seed, "epochs": epochs,
+                "changes": "; ".join(f"{k}={v}" for k, v in table[name].items()) or "none",
                 "train_ce_last10pct": ce_last, "train_ce_drop_last10pct": ce_drop,
                 "best_epoch": run.summary()["best_epoch"],
                 "val_accuracy": run.summary().get("val_accuracy"),

@@ -114,6 +114,13 @@ def test_claims_are_computed_from_the_rows_for_both_outcomes() -> None:
     assert claim["ours"].startswith("the modules trained at 0.01, re-weighted")
     assert claim["verdict"] == FAILED  # 0.01 is clearly behind the others here
     assert check_mfjle_claims(pd.DataFrame()).empty
+    # a variant with fewer seeds: the sentence's means are those of the paired seeds
+    one = pd.concat([rows, _rows("mfjle_mixfeature", "ensemble", [0.95])], ignore_index=True)
+    mixed = check_mfjle_claims(one).set_index("claim").loc[MIXED, "ours"]
+    first_mfjle = float(rows.loc[(rows["variant"] == "mfjle") & (rows["module"] == "ensemble")
+                                 & (rows["seed"] == 0), "micro_f1"].iloc[0])
+    assert mixed.startswith(f"with MixFeature 0.950 vs without {first_mfjle:.3f} micro-F1: "
+                            f"{0.95 - first_mfjle:+.3f} (1 seed)")
 
 
 def test_the_summary_names_the_modules_beside_each_variant() -> None:

@@ -63,6 +63,8 @@ def _verdict(low: float, high: float, words: tuple[str, str, str]) -> str:
 def _sentence(name_a: str, name_b: str, mean: float, low: float, high: float,
               n: int, a: pd.DataFrame, b: pd.DataFrame) -> str:
     spread = "" if math.isnan(low) else f", 95 % interval {low:+.3f} to {high:+.3f}"
+    shared = set(a["seed"]) & set(b["seed"])  # the means of the seeds the difference pairs
+    a, b = a[a["seed"].isin(shared)], b[b["seed"].isin(shared)]
     return (f"{name_a} {a[METRIC].mean():.3f} vs {name_b} {b[METRIC].mean():.3f} micro-F1: "
             f"{mean:+.3f}{spread} ({n} seed{'s' if n != 1 else ''})")
 

@@ -305,5 +305,17 @@ def test_the_table3_claim_pairs_mixfeature_with_the_best_shallow_method() -> Non
     assert b["mean_difference"] == pytest.approx(2.0)
     assert b["verdict"] == HELD and b["p_corrected"] < 1e-6  # the same 2 points every run
     assert math.isnan(b["baseline_cnn_accuracy"])
+    # a side that is ahead by a seed: only the runs both have are paired
+    more = pd.concat([rows, _rows("jaffe", {"aa_knn": [0.9] * 6}, features="cnn").assign(
+        seed=lambda d: d["seed"] + 2, n_train=90, n_test=10)], ignore_index=True)
+    again = table3_claims(more).set_index("experiment").loc["jaffe_kfold_sample"]
+    assert again["n_pairs"] == 6 and again["mean_difference"] == pytest.approx(diffs.mean())
+    assert again["best_shallow_accuracy"] == pytest.approx(71.5)  # over the paired runs
+    apart = rows[~((rows["experiment"] == "ckplus_kfold_sample")
+                   & (rows["method"] == CNN_MIXFEATURE) & (rows["seed"] == 0))]
+    apart = apart[~((apart["experiment"] == "ckplus_kfold_sample") & (apart["method"] == "edl")
+                    & (apart["seed"] == 1))]  # MixFeature seed 1 only, EDL seed 0 only
+    lone = table3_claims(apart).set_index("experiment").loc["ckplus_kfold_sample"]
+    assert lone["verdict"] == OPEN and lone["ours"].startswith("fewer than 2 runs")
     c = claims.loc["synthetic_kfold_sample"]
     assert c["verdict"] == OPEN and c["ours"] == "MixFeature's CNN not run yet"

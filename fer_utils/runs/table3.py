@@ -316,16 +316,15 @@ def table3_claims(rows: pd.DataFrame) -> pd.DataFrame:
     summary = table3_summary(rows)
     for experiment, g in summary.groupby("experiment", sort=False):
         shallow = g[g["method"].isin(LDL_METHODS)]
-        mix = g[g["method"] == CNN_MIXFEATURE]
         base = g[g["method"] == CNN_BASELINE]
+        mine = rows[(rows["experiment"] == experiment) & (rows["method"] == CNN_MIXFEATURE)]
         row: dict[str, Any] = {"experiment": experiment,
                                "claim": "MixFeature beats every shallow LDL method"}
-        if shallow.empty or mix.empty:
-            missing = "MixFeature's CNN" if mix.empty else "the shallow methods"
+        if shallow.empty or mine.empty:
+            missing = "MixFeature's CNN" if mine.empty else "the shallow methods"
             out.append({**row, "ours": f"{missing} not run yet", "verdict": OPEN})
             continue
         best = shallow.loc[shallow["accuracy_mean"].idxmax()]
-        mine = rows[(rows["experiment"] == experiment) & (rows["method"] == CNN_MIXFEATURE)]
         theirs = rows[(rows["experiment"] == experiment) & (rows["method"] == best["method"])
                       & (rows["features"] == best["features"])]
         # only the seeds and folds both have run (one side may be ahead of the other)

@@ -345,7 +345,9 @@ runs.round(4)
 # column names:
 
 # %%
-names = {**PAPER_NAMES, "cnn_baseline": "CNN (baseline)", "cnn_mixfeature": "CNN (MixFeature)"}
+from fer_utils.runs.table3 import CNN_ROWS
+
+names = {**PAPER_NAMES, **CNN_ROWS}  # the tables' names of the CNNs' own rows
 measures = ["test_accuracy", "chebyshev", "clark", "canberra", "kl_divergence", "cosine",
             "intersection"]
 summary = runs.groupby("method", sort=False)[measures].agg(["mean", "std"])

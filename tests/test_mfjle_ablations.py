@@ -200,6 +200,11 @@ def test_the_figures_draw_one_line_per_model_and_landmark() -> None:
     fig = lambda_panels(mfjle_summary(rows), "e")
     assert list(fig.axes[0].lines[0].get_xdata()) == [0.0, 0.01]
     assert [t.get_text() for t in fig.axes[1].get_legend().get_texts()] == ["nose_tip"]
+    assert not fig.axes[0].texts  # every trained point has 2 seeds: nothing to say
+    rows = pd.concat([_rows("mfjle", "ensemble", [0.8, 0.8]),
+                      _rows("lambda=0", "ensemble", [0.6])], ignore_index=True)
+    fig = lambda_panels(mfjle_summary(rows), "e")  # a trained point with fewer seeds
+    assert [t.get_text() for t in fig.axes[0].texts] == ["1 seed", "2 seeds"]
     plt.close("all")
 
 

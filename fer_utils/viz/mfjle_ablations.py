@@ -11,6 +11,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from fer_utils.data.dataset import LANDMARK_NAMES
@@ -50,15 +51,25 @@ def fig5_curves(curves: pd.DataFrame, experiment: str) -> Figure:
 
 
 def _points(summary: pd.DataFrame, names: dict[str, float]) -> tuple[list[float], ...]:
-    """x, mean and std of micro-F1 for the summary rows named in ``names`` (name -> x)."""
-    xs, means, stds = [], [], []
+    """x, mean and std of micro-F1 and the number of seeds for the summary rows named in
+    ``names`` (name -> x)."""
+    xs, means, stds, ns = [], [], [], []
     for name, x in sorted(names.items(), key=lambda item: item[1]):
         r = summary[summary["name"] == name]
         if len(r):
             xs.append(x)
             means.append(float(r["micro_f1_mean"].iloc[0]))
             stds.append(float(np.nan_to_num(r["micro_f1_std"].iloc[0])))
-    return xs, means, stds
+            ns.append(int(r["n_runs"].iloc[0]))
+    return xs, means, stds, ns
+
+
+def _label_seeds(ax: Axes, xs: list[float], means: list[float], ns: list[int]) -> None:
+    """Write each point's number of seeds beside it when the points differ in it."""
+    if len(set(ns)) > 1:
+        for x, m, n in zip(xs, means, ns, strict=True):
+            ax.annotate(f"{n} seed{'s' if n > 1 else ''}", (x, m), fontsize=6,
+                        xytext=(3, -9), textcoords="offset points")
 
 
 def lambda_panels(summary: pd.DataFrame, experiment: str) -> Figure:
@@ -66,18 +77,20 @@ def lambda_panels(summary: pd.DataFrame, experiment: str) -> Figure:
     five local modules (left) and against one module's lambda_j, the others at 0.01
     (right, one colour per landmark); mean and +-1 std over seeds. Solid: each lambda
     trained (paper B's ablation); dashed: the modules trained at 0.01 re-weighted with
-    each lambda (``reweighted:`` rows, replication notes D28)."""
+    each lambda (``reweighted:`` rows, replication notes D28). Where the trained points
+    rest on different numbers of seeds, each is labelled with its count."""
     s = summary[summary["experiment"] == experiment]
     if s.empty:
         raise ValueError(f"no MF-JLE ablation rows for experiment {experiment!r}")
     fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.4), sharey=True)
     six = {"mfjle": PAPER_LAMBDA, **{f"lambda={v:g}": v for v in FIG6_LAMBDAS}}
-    xs, means, stds = _points(s, six)
+    xs, means, stds, ns = _points(s, six)
     if len(xs) > 1:
         axes[0].errorbar(xs, means, yerr=stds, marker="o", capsize=3, label="trained")
+        _label_seeds(axes[0], xs, means, ns)
     again = {"mfjle": PAPER_LAMBDA,
              **{f"mfjle/reweighted:lambda={v:g}": v for v in FIG6_LAMBDAS}}
-    xs, means, stds = _points(s, again)
+    xs, means, stds, _ = _points(s, again)
     if len(xs) > 1:  # the modules trained at 0.01, scored with each lambda (D28)
         axes[0].errorbar(xs, means, yerr=stds, marker="s", ls="--", capsize=3,
                          label="re-weighted")
@@ -87,13 +100,14 @@ def lambda_panels(summary: pd.DataFrame, experiment: str) -> Figure:
     for i, name in enumerate(LANDMARK_NAMES):
         color = f"C{i}"
         one = {"mfjle": PAPER_LAMBDA, **{f"lambda_{name}={v:g}": v for v in FIG7_LAMBDAS}}
-        xs, means, stds = _points(s, one)
+        xs, means, stds, ns = _points(s, one)
         if len(xs) > 1:
             axes[1].errorbar(xs, means, yerr=stds, marker="o", capsize=3, label=name,
                              color=color)
+            _label_seeds(axes[1], xs, means, ns)
         again = {"mfjle": PAPER_LAMBDA,
                  **{f"mfjle/reweighted:lambda_{name}={v:g}": v for v in FIG7_LAMBDAS}}
-        xs, means, _ = _points(s, again)
+        xs, means, _, _ = _points(s, again)
         if len(xs) > 1:
             axes[1].plot(xs, means, marker="s", ls="--", color=color,
                          label=f"{name}, re-weighted")

@@ -50,7 +50,8 @@ def fig5_curves(curves: pd.DataFrame, experiment: str) -> Figure:
     return fig
 
 
-def _points(summary: pd.DataFrame, names: dict[str, float]) -> tuple[list[float], ...]:
+def _points(summary: pd.DataFrame, names: dict[str, float]
+            ) -> tuple[list[float], list[float], list[float], list[int]]:
     """x, mean and std of micro-F1 and the number of seeds for the summary rows named in
     ``names`` (name -> x)."""
     xs, means, stds, ns = [], [], [], []

@@ -265,6 +265,16 @@ def test_mfjle_resumes_after_a_kill_to_the_same_numbers(mfjle_run, parts, tmp_pa
     np.testing.assert_array_equal(resumed.test_probabilities, mfjle_run.test_probabilities)
 
 
+def test_local_weights_do_not_change_how_the_global_module_trains(parts) -> None:
+    """Replication notes D28: the global module's gradient comes from its own loss term
+    only, so on one machine lambda_i = 0 and 0.01 train it to the same numbers, epoch
+    by epoch; only the total loss (which adds the weighted local terms) differs."""
+    runs = [train(tiny(epochs=3, local_weights=w), *parts) for w in (0.0, 0.01)]
+    global_loss = [r.history["train_global"].to_numpy() for r in runs]
+    np.testing.assert_array_equal(global_loss[0], global_loss[1])
+    assert not np.array_equal(runs[0].history["train_loss"], runs[1].history["train_loss"])
+
+
 def test_mfjle_checkpoint_is_refused_for_other_landmarks(mfjle_run, parts, tmp_path) -> None:
     """Resuming with moved landmarks (other crops) must not mix two runs' data."""
     cfg = mfjle_run.config.replace(checkpoint_dir=str(tmp_path), epochs=1)

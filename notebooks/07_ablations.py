@@ -326,7 +326,7 @@ else:
         paper_claims = g[g["claim"] != CONVERGED]
         judged = paper_claims[paper_claims["verdict"] != OPEN]
         held = judged[judged["verdict"] == HELD]
-        print(f"{exp}: {'both sides converged' if fair else 'NOT all runs converged'}; "
+        print(f"{exp}: {'every run ended flat' if fair else 'NOT every run ended flat'}; "
               f"of paper A's {len(paper_claims)} claims, {len(judged)} measured so far, "
               f"{len(held)} held" + (f" ({'; '.join(held['claim'])})" if len(held) else ""))
 
@@ -340,9 +340,11 @@ else:
         if len(base):
             b = next(base.itertuples())
             n_seeds = len(str(r.seeds).split())
+            runs = f"{r.n_runs} run{'s' if r.n_runs > 1 else ''}"
+            untested = "; one run per method cannot be tested" if r.n_runs < 2 else ""
             print(f"{r.experiment}: baseline {mean_std(b)}, MixFeature {mean_std(r)} "
-                  f"({r.accuracy_mean - b.accuracy_mean:+.2f} points; {r.n_runs} runs, "
-                  f"{n_seeds} seed{'s' if n_seeds > 1 else ''})")
+                  f"({r.accuracy_mean - b.accuracy_mean:+.2f} points; {runs}, "
+                  f"{n_seeds} seed{'s' if n_seeds > 1 else ''}{untested})")
 
 # %% [markdown]
 # ## 7. Table 3: MixFeature against shallow label distribution learners

@@ -247,7 +247,10 @@ else:
 # the primary emotion drawn per distinct label, and the wheel's layout, including a
 # shuffled wheel in which neighbours are no longer related emotions (a control: if the
 # shuffled wheel does as well, the wheel's structure is not what helps). Points are
-# means over folds and seeds, bars one standard deviation over the seeds' means.
+# means over folds and seeds, bars one standard deviation over the seeds' means. The
+# values of one knob are compared on the same seeds: a knob run so far on seed 0 only
+# takes its default point from the default cell's seed-0 runs (column `seeds`), so it
+# can differ from Table 4's MixFeature number, which averages every seed.
 
 # %%
 if not f7.empty:
@@ -325,7 +328,7 @@ else:
         fair = g.loc[g["claim"] == CONVERGED, "verdict"].eq(HELD).all()
         paper_claims = g[g["claim"] != CONVERGED]
         judged = paper_claims[paper_claims["verdict"] != OPEN]
-        held = judged[judged["verdict"] == HELD]
+        held = judged[judged["verdict"].str.startswith(HELD)]
         print(f"{exp}: {'every run ended flat' if fair else 'NOT every run ended flat'}; "
               f"of paper A's {len(paper_claims)} claims, {len(judged)} measured so far, "
               f"{len(held)} held" + (f" ({'; '.join(held['claim'])})" if len(held) else ""))

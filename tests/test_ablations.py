@@ -132,13 +132,42 @@ def test_fig7_takes_one_knob_at_a_time_and_the_default_from_table4() -> None:
     assert f7.loc[f7["value"] == "3", "is_default"].all()
 
 
+def test_fig7_compares_a_knobs_values_on_the_seeds_they_all_have() -> None:
+    # the default ran on seeds 0 and 1 (seed means 90 and 70), K = 5 on seed 0 only
+    rows = pd.concat([_rows({"mixfeature": [0.9] * 3 + [0.7] * 3}),
+                      _rows({"mixfeature": [0.6] * 3}, seeds=1, knobs={"mix_k": 5})],
+                     ignore_index=True)
+    f7 = fig7(rows).set_index(["knob", "value"])
+    assert f7.loc[("mix_k", "3"), "accuracy_mean"] == pytest.approx(90.0)  # seed 0 only
+    assert f7.loc[("mix_k", "3"), "seeds"] == f7.loc[("mix_k", "5"), "seeds"] == "0"
+    assert np.isnan(f7.loc[("mix_k", "3"), "accuracy_std_seeds"])
+    # the K claim waits for every K of Fig. 7 ...
+    k_claim = check_claims(pd.DataFrame(), pd.DataFrame(), fig7(rows)).iloc[0]
+    assert k_claim["verdict"] == OPEN and "(missing: 2, 4, 6)" in k_claim["ours"]
+    # ... and then says that it rests on one seed (paper: K = 3 on JAFFE)
+    every_k = pd.concat([rows, *(_rows({"mixfeature": [0.5] * 3}, seeds=1, knobs={"mix_k": k})
+                                 for k in (2, 4, 6))], ignore_index=True)
+    k_claim = check_claims(pd.DataFrame(), pd.DataFrame(), fig7(every_k)).iloc[0]
+    assert k_claim["verdict"] == f"{HELD} (one seed)"
+    assert "one seed (0)" in k_claim["ours"] and "K = 2..6 span 40.00 points" in k_claim["ours"]
+    # a knob run at its default only keeps every seed
+    assert f7.loc[("mix_lambda", "0.5"), "accuracy_mean"] == pytest.approx(80.0)
+    assert f7.loc[("mix_lambda", "0.5"), "seeds"] == "0 1"
+    # values that share no seed keep their own
+    apart = pd.concat([_rows({"mixfeature": [0.9] * 3}, seeds=1),
+                       _rows({"mixfeature": [0.6] * 6}, knobs={"mix_k": 5}).query("seed == 1")],
+                      ignore_index=True)
+    seeds = fig7(apart).query("knob == 'mix_k'").set_index("value")["seeds"]
+    assert seeds.to_dict() == {"3": "0", "5": "1"}
+
+
 def test_claims_are_verdicts_computed_from_the_numbers() -> None:
     mix = [0.8, 0.9, 1.0, 0.6, 0.7, 0.8]
     scores = {m: [v - 0.1 for v in mix] for m in TABLE5_P_VALUES}
     scores.update(mixfeature=mix, baseline=[v - 0.2 for v in mix],
                   mixup=[v + 0.05 for v in mix])
-    rows = pd.concat([_rows(scores), _rows({"mixfeature": [0.5] * 6}, knobs={"mix_k": 2})],
-                     ignore_index=True)
+    rows = pd.concat([_rows(scores), *(_rows({"mixfeature": [0.5] * 6}, knobs={"mix_k": k})
+                                       for k in (2, 4, 5, 6))], ignore_index=True)
     claims = check_claims(table4(rows), table5(rows), fig7(rows)).set_index("claim")
     assert claims.loc[CONVERGED, "verdict"] == HELD  # every drop is 0.01 (9 methods x 6 runs)
     assert "54 of 54 runs flat" in claims.loc[CONVERGED, "ours"]

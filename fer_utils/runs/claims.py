@@ -138,8 +138,10 @@ def _best_k(f7: pd.DataFrame) -> list[dict[str, str]]:
         spread = g["accuracy_mean"].max() - g["accuracy_mean"].min()
         noise = g["accuracy_std_seeds"].max()
         seeds = str(best["seeds"]).split()
+        folds = g["accuracy_std_runs"]
         on = (f"seed std up to {noise:.2f}" if len(seeds) > 1
-              else f"one seed ({seeds[0]}), so no seed spread yet")
+              else f"one seed ({seeds[0]}), so no seed spread yet (std over its runs "
+                   f"{folds.min():.2f} to {folds.max():.2f})")
         ours = (f"best K = {int(best['k'])} ({_fmt(best['accuracy_mean'])} %); K = "
                 f"{g['k'].min()}..{g['k'].max()} span {spread:.2f} points, {on}")
         if peak is None:

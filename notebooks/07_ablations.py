@@ -330,7 +330,8 @@ else:
         judged = paper_claims[paper_claims["verdict"] != OPEN]
         held = judged[judged["verdict"].str.startswith(HELD)]
         print(f"{exp}: {'every run ended flat' if fair else 'NOT every run ended flat'}; "
-              f"of paper A's {len(paper_claims)} claims, {len(judged)} measured so far, "
+              f"of paper A's {len(paper_claims)} claim{'s' if len(paper_claims) != 1 else ''}, "
+              f"{len(judged)} measured so far, "
               f"{len(held)} held" + (f" ({'; '.join(held['claim'])})" if len(held) else ""))
 
     def mean_std(r):

@@ -78,6 +78,10 @@ SYNTHETIC_VARIANTS: dict[str, dict] = {
     "long60_mixfeature": {"epochs": 60, "step_after": 30, **_LONG, "method": "mixfeature"},
     "long100": {"epochs": 100, "step_after": 50, **_LONG},
     "long100_mixfeature": {"epochs": 100, "step_after": 50, **_LONG, "method": "mixfeature"},
+    # half the epochs, decayed faster to about the same final rate (0.01 x 0.85^30)
+    "fast50": {"epochs": 50, "step_after": 20, **_LONG, "gamma": 0.85},
+    "fast50_mixfeature": {"epochs": 50, "step_after": 20, **_LONG, "gamma": 0.85,
+                          "method": "mixfeature"},
 }
 
 

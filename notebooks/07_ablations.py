@@ -351,6 +351,29 @@ else:
                   f"{n_seeds} seed{'s' if n_seeds > 1 else ''}{untested})")
 
 # %% [markdown]
+# **Is it the wheel? Two controls the paper does not run.** MixFeature's soft targets
+# come from the emotion wheel. If the wheel's structure is what helps, MixFeature with
+# Plutchik's wheel should beat MixFeature with a shuffled wheel (neighbours unrelated),
+# and on the synthetic faces it should gain more over the baseline when the faces'
+# secondary emotions follow the wheel than when they are random (replication notes
+# D25). Both are paired fold by fold and seed by seed and tested with the corrected
+# t-test (`fer_utils.runs.wheel_control`); a control whose runs are not made yet has no
+# row.
+
+# %%
+from fer_utils.runs.ablations import read_rows
+from fer_utils.runs.wheel_control import wheel_control
+
+controls = wheel_control(read_rows(results_dir))
+if controls.empty:
+    print("no wheel control has its runs yet")
+else:
+    with pd.option_context("display.float_format", "{:.3g}".format):
+        display(controls.drop(columns="ours"))
+    for c in controls.itertuples():
+        print(f"{c.experiment}: {c.control}? {c.verdict}: {c.ours}")
+
+# %% [markdown]
 # ## 7. Table 3: MixFeature against shallow label distribution learners
 #
 # Paper A's Table 3 compares MixFeature (88.89 % on JAFFE) with five label distribution

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from fer_utils.published import TABLE4_ACCURACY, TABLE5_P_VALUES
 from fer_utils.runs.ablations import (
@@ -34,6 +35,7 @@ from fer_utils.runs.claims import (
 )
 from fer_utils.runs.grid import build_cells
 from fer_utils.runs.sweep import sweep
+from fer_utils.runs.wheel_control import SECONDARY, SHUFFLED, wheel_control
 
 PROTOCOL_RUN = Path(__file__).resolve().parents[1] / "notebooks" / "experiments" / \
     "protocol_run.ipynb"
@@ -294,3 +296,46 @@ def test_each_row_names_the_command_that_ran_its_cell(tmp_path: Path) -> None:
     assert cell_command(tmp_path, "x__aaaa1111") == "second"
     assert (tmp_path / "commands.txt").read_text().splitlines() == ["first", "second"]
     assert cell_command(tmp_path / "nowhere", "x__dddd4444") == ""
+
+
+def test_wheel_controls_pair_runs_and_compute_their_verdicts_by_hand() -> None:
+    plutchik = [0.8, 0.9, 1.0, 0.6, 0.7, 0.8]
+    shuffled = [0.7, 0.85, 0.9, 0.55, 0.6, 0.75]  # differences 10, 5, 10, 5, 10, 5 points
+    rows = pd.concat([_rows({"mixfeature": plutchik}),
+                      _rows({"mixfeature": shuffled}, knobs={"wheel_layout": "shuffled"}),
+                      _rows({"mixfeature": [0.1] * 6}, knobs={"wheel_layout": "ring"}),
+                      _rows({"baseline": [0.0] * 6})], ignore_index=True)
+    control = wheel_control(rows).set_index("control")
+    shuffle = control.loc[SHUFFLED]
+    assert shuffle["mean_difference"] == pytest.approx(7.5) and shuffle["n_pairs"] == 6
+    # Nadeau-Bengio by hand: variance of the differences 7.5, n = 6, n_test/n_train = 22/170
+    t = 7.5 / np.sqrt(7.5 * (1 / 6 + 22 / 170))
+    assert shuffle["p_corrected"] == pytest.approx(2 * stats.t.sf(t, df=5))
+    assert shuffle["verdict"] == ("yes" if shuffle["p_corrected"] < 0.05 else
+                                  "ahead, not significant")
+    assert "+7.50 points" in shuffle["ours"] and SECONDARY not in control.index
+    # the gain with wheel-shaped secondary emotions minus the gain with random ones
+    wheel = pd.concat([_rows({"mixfeature": [0.9, 0.8] * 3}), _rows({"baseline": [0.8] * 6})])
+    rand = pd.concat([_rows({"mixfeature": [0.8, 0.85] * 3}), _rows({"baseline": [0.8] * 6})])
+    both = pd.concat([wheel.assign(experiment="synthetic_wheel"),
+                      rand.assign(experiment="synthetic_random")], ignore_index=True)
+    secondary = wheel_control(both).set_index("control").loc[SECONDARY]
+    assert secondary["mean_difference"] == pytest.approx(2.5)  # gains 10, 0 vs 0, 5
+    assert secondary["experiment"] == "synthetic_wheel vs synthetic_random"
+    # a shuffled wheel that does better, and runs not made yet
+    worse = wheel_control(pd.concat([_rows({"mixfeature": shuffled}), _rows(
+        {"mixfeature": plutchik}, knobs={"wheel_layout": "shuffled"})], ignore_index=True))
+    assert worse.iloc[0]["verdict"] == "no"
+    assert wheel_control(_rows({"mixfeature": plutchik})).empty
+    assert wheel_control(pd.DataFrame()).empty
+
+
+def test_the_two_synthetic_experiments_share_their_folds_so_their_gains_pair() -> None:
+    from fer_utils.data import load_dataset
+    from fer_utils.protocols import kfold_parts
+
+    wheel, rand = load_dataset("synthetic"), load_dataset("synthetic", secondary="random")
+    for a, b in zip(kfold_parts(wheel, 5, 1, group_by="sample"),
+                    kfold_parts(rand, 5, 1, group_by="sample"), strict=True):
+        assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not np.array_equal(wheel.distributions, rand.distributions)

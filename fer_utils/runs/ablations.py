@@ -243,7 +243,7 @@ def experiment_curves(folder: str | Path, rows: pd.DataFrame) -> pd.DataFrame:
     folders are gone can be merged with new ones; :func:`pool_curves` makes the
     per-method curves."""
     folder = Path(folder)
-    defaults = _at_defaults(rows)
+    defaults = at_defaults(rows)
     parts = []
     for sweep_cell, method in defaults[["sweep_cell", "method"]].drop_duplicates().itertuples(
             index=False):
@@ -316,11 +316,13 @@ def merge_committed(new: pd.DataFrame, path: Path) -> pd.DataFrame:
     return pd.concat([kept, new], ignore_index=True) if not kept.empty else new
 
 
-def _at_defaults(rows: pd.DataFrame) -> pd.DataFrame:
-    """Rows whose MixFeature knobs are all at :data:`KNOB_DEFAULTS` (Table 4's cells)."""
+def at_defaults(rows: pd.DataFrame, free: str | None = None) -> pd.DataFrame:
+    """Rows whose MixFeature knobs are all at :data:`KNOB_DEFAULTS` (Table 4's cells), or
+    all but the knob ``free`` (one curve of Fig. 7)."""
     keep = pd.Series(True, index=rows.index)
     for knob, value in KNOB_DEFAULTS.items():
-        keep &= rows[knob].astype(str) == str(value)
+        if knob != free:
+            keep &= rows[knob].astype(str) == str(value)
     return rows[keep]
 
 
@@ -345,7 +347,7 @@ def table4(rows: pd.DataFrame) -> pd.DataFrame:
     end and how many runs ended flat (:func:`~fer_utils.training.convergence.is_flat`),
     and paper A's number where it has one."""
     out = []
-    for key, g in _at_defaults(rows).groupby([*GROUP, "method"], sort=False):
+    for key, g in at_defaults(rows).groupby([*GROUP, "method"], sort=False):
         info = dict(zip([*GROUP, "method"], key, strict=True))
         # the baseline is not in Table 4; its published number is Table 2's
         paper = (TABLE4_ACCURACY.get(info["dataset"], {}) | TABLE2_ACCURACY.get(
@@ -378,7 +380,7 @@ def table5(rows: pd.DataFrame) -> pd.DataFrame:
     family have. Holm's correction runs within a family (:data:`FAMILIES`: the seven
     augmentation methods of Table 5; the baseline alone); paper A's p-value beside."""
     out = []
-    for key, g in _at_defaults(rows).groupby(GROUP, sort=False):
+    for key, g in at_defaults(rows).groupby(GROUP, sort=False):
         info = dict(zip(GROUP, key, strict=True))
         per_method = {m: set(zip(r["fold"], r["seed"], strict=True))
                       for m, r in g.groupby("method")}
@@ -419,11 +421,7 @@ def fig7(rows: pd.DataFrame) -> pd.DataFrame:
     mix = rows[rows["method"] == "mixfeature"]
     out = []
     for knob, default in KNOB_DEFAULTS.items():
-        others = [k for k in KNOB_DEFAULTS if k != knob]
-        keep = pd.Series(True, index=mix.index)
-        for k in others:
-            keep &= mix[k].astype(str) == str(KNOB_DEFAULTS[k])
-        for key, curve in mix[keep].groupby(GROUP, sort=False):
+        for key, curve in at_defaults(mix, free=knob).groupby(GROUP, sort=False):
             info = dict(zip(GROUP, key, strict=True))
             common = set.intersection(*(set(g["seed"]) for _, g in curve.groupby(knob)))
             if common:
@@ -440,6 +438,15 @@ def write_csv(table: pd.DataFrame, path: Path) -> None:
     """Write ``table`` to ``path`` atomically (6 significant digits), making its folder."""
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_text(table.to_csv(index=False, float_format="%.6g"), path)
+
+
+def read_rows(results: str | Path) -> pd.DataFrame:
+    """Every committed per-run row of every experiment: ``results/ablations/*.csv`` but
+    the curves, in one frame (empty if there are none)."""
+    frames = [pd.read_csv(p, keep_default_na=False, na_values=[""])
+              for p in sorted((Path(results) / "ablations").glob("*.csv"))
+              if not p.stem.endswith("_curves")]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def write_tables(runs_dir: str | Path, results: str | Path) -> dict[str, pd.DataFrame]:
@@ -463,11 +470,9 @@ def write_tables(runs_dir: str | Path, results: str | Path) -> dict[str, pd.Data
         if not curves.empty:
             path = detail_dir / f"{folder.name}_curves.csv"
             write_csv(merge_committed(curves, path), path)
-    frames = [pd.read_csv(p, keep_default_na=False, na_values=[""])
-              for p in sorted(detail_dir.glob("*.csv")) if not p.stem.endswith("_curves")]
-    if not frames:
+    rows = read_rows(results)
+    if rows.empty:
         return {}
-    rows = pd.concat(frames, ignore_index=True)
     summaries = {"table4": table4(rows), "table5": table5(rows), "fig7": fig7(rows)}
     for name, table in summaries.items():
         if not table.empty:

@@ -82,7 +82,8 @@ def _rows(scores: dict[str, list[float]], seeds: int = 2, folds: int = 3,
                         "protocol": "kfold_sample", "budget": "cpu", "deviations": "epochs=100",
                         "method": method, **KNOB_DEFAULTS, **(knobs or {}), "seed": seed,
                         "fold": fold, "test_accuracy": values[i], "test_mean_class_accuracy":
-                        values[i], "n_train": 170.0, "n_test": 22.0, "train_ce_last": 0.3,
+                        values[i], "test_kl": np.nan, "n_train": 170.0, "n_test": 22.0,
+                        "train_ce_last": 0.3,
                         "train_ce_drop": 0.01, "train_seconds": 50.0, "git_commit": "abc",
                         "device": "cpu", "command": "python scripts/run_ablations.py"})
     return pd.DataFrame(out)
@@ -339,3 +340,12 @@ def test_the_two_synthetic_experiments_share_their_folds_so_their_gains_pair() -
                     kfold_parts(rand, 5, 1, group_by="sample"), strict=True):
         assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
     assert not np.array_equal(wheel.distributions, rand.distributions)
+
+
+def test_table4_carries_the_mean_test_kl_and_nan_where_a_dataset_has_no_distributions() -> None:
+    rows = _rows({"mixfeature": [0.8] * 6, "baseline": [0.7] * 6})
+    rows["test_kl"] = [0.2, 0.4, 0.6, 0.2, 0.4, 0.6] + [1.0] * 6
+    t4 = table4(rows).set_index("method")
+    assert t4.loc["mixfeature", "test_kl_mean"] == pytest.approx(0.4)
+    assert t4.loc["baseline", "test_kl_mean"] == pytest.approx(1.0)
+    assert np.isnan(table4(rows.assign(test_kl=np.nan))["test_kl_mean"]).all()

@@ -343,9 +343,11 @@ def accuracy_summary(g: pd.DataFrame) -> dict[str, Any]:
 
 def table4(rows: pd.DataFrame) -> pd.DataFrame:
     """Accuracy (%) per experiment and method, knobs at their defaults: mean over every
-    fold and seed, std over the seeds' means and over all runs, the training loss at the
-    end and how many runs ended flat (:func:`~fer_utils.training.convergence.is_flat`),
-    and paper A's number where it has one."""
+    fold and seed, std over the seeds' means and over all runs, the mean test KL(true ||
+    predicted) against the dataset's label distributions (``nan`` where it has none, as
+    CK+), the training loss at the end and how many runs ended flat
+    (:func:`~fer_utils.training.convergence.is_flat`), and paper A's number where it has
+    one."""
     out = []
     for key, g in at_defaults(rows).groupby([*GROUP, "method"], sort=False):
         info = dict(zip([*GROUP, "method"], key, strict=True))
@@ -355,6 +357,7 @@ def table4(rows: pd.DataFrame) -> pd.DataFrame:
         settings = g["method_settings"].iloc[0] if "method_settings" in g else "none"
         out.append({**info, "method_settings": settings, **accuracy_summary(g),
                     "mean_class_accuracy_mean": g["test_mean_class_accuracy"].mean() * 100,
+                    "test_kl_mean": g["test_kl"].mean(),
                     "train_ce_last_mean": g["train_ce_last"].mean(),
                     "train_ce_drop_max": g["train_ce_drop"].max(),
                     "runs_flat": sum(is_flat(lv, dr) for lv, dr in

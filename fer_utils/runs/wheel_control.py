@@ -22,11 +22,10 @@ import pandas as pd
 
 from fer_utils.metrics import compare_methods
 from fer_utils.runs.ablations import GROUP, at_defaults
+from fer_utils.runs.claims import ALPHA  # the significance level of every verdict
 
 SHUFFLED = "Plutchik's wheel beats a shuffled wheel"
 SECONDARY = "MixFeature gains more when secondary emotions follow the wheel"
-#: Significance level of the verdicts (corrected resampled t-test).
-ALPHA = 0.05
 COLUMNS = ["experiment", "control", "n_pairs", "seeds", "mean_difference", "ci_low_corrected",
            "ci_high_corrected", "p_corrected", "ours", "verdict"]
 

@@ -19,22 +19,29 @@ from typing import Any
 REPO_ROOT: Path = Path(__file__).resolve().parent.parent
 
 
-def git_commit(short: bool = False) -> str:
-    """The git commit of the repository, with ``+dirty`` when files differ from it.
+#: Tracked folders whose changes do not make the code ``+dirty``: the result tables that
+#: runs write (a sweep rewrites them while its sibling sweeps are still running).
+OUTPUT_FOLDERS: tuple[str, ...] = ("results",)
+
+
+def git_commit(short: bool = False, root: Path = REPO_ROOT) -> str:
+    """The git commit of the repository at ``root``, with ``+dirty`` when tracked files
+    outside :data:`OUTPUT_FOLDERS` differ from it.
 
     Returns ``"unknown"`` outside a git checkout.
     """
+    outputs = [f":(exclude){folder}" for folder in OUTPUT_FOLDERS]
     try:
         rev = subprocess.run(
             ["git", "rev-parse", "--short" if short else "--verify", "HEAD"],
-            cwd=REPO_ROOT,
+            cwd=root,
             capture_output=True,
             text=True,
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO_ROOT,
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", *outputs],
+            cwd=root,
             capture_output=True,
             text=True,
             check=True,

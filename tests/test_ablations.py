@@ -62,6 +62,16 @@ def test_the_plan_runs_table4_seed_by_seed_then_each_knob_with_the_default_cell_
         ablation_grids("jaffe_kfold", ["table6"], [0])
 
 
+def test_a_cell_is_the_same_cell_from_another_clone_or_runs_folder(tmp_path: Path) -> None:
+    # its checkpoints' folder is an absolute path; committed rows must still match it
+    here = build_cells(PROTOCOL_RUN, *ablation_grids(
+        "ckplus_kfold", ["table4"], [0], checkpoint_dir="/work/main/runs/ablations/x"))
+    there = build_cells(PROTOCOL_RUN, *ablation_grids(
+        "ckplus_kfold", ["table4"], [0], checkpoint_dir=tmp_path / "checkpoints"))
+    assert [c.digest for c in here] == [c.digest for c in there]
+    assert [c.parameters["checkpoint_dir"] for c in there] == [str(tmp_path / "checkpoints")] * 9
+
+
 def test_a_subset_of_table4_methods_gives_the_same_cells_as_the_full_table() -> None:
     full = build_cells(PROTOCOL_RUN, *ablation_grids("jaffe_kfold", ["table4"], [0, 1]))
     some = build_cells(PROTOCOL_RUN, *ablation_grids("jaffe_kfold", ["table4"], [0, 1],

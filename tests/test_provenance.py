@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 import fer_utils.provenance as provenance
-from fer_utils.provenance import cpu_model, device_name, run_info
+from fer_utils.provenance import cpu_model, device_name, git_commit, run_info
 from fer_utils.runs.results import update_results_table
 
 
@@ -29,6 +30,29 @@ def test_update_results_table_replaces_rows_by_key_and_keeps_the_rest(tmp_path: 
 def test_run_info_records_commit_device_and_time() -> None:
     info = run_info()
     assert {"git_commit", "device", "time_utc", "torch", "numpy"} <= set(info)
+
+
+def test_the_commit_is_dirty_for_changed_code_not_for_rewritten_result_tables(
+    tmp_path: Path,
+) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       cwd=tmp_path, check=True, capture_output=True)
+
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "table4.csv").write_text("a\n1\n", encoding="utf-8")
+    (tmp_path / "code.py").write_text("x = 1\n", encoding="utf-8")
+    git("init", "-q")
+    git("add", ".")
+    git("commit", "-qm", "first")
+    clean = git_commit(root=tmp_path)
+    assert len(clean) == 40 and "+" not in clean
+    (tmp_path / "results" / "table4.csv").write_text("a\n2\n", encoding="utf-8")
+    (tmp_path / "new.py").write_text("untracked\n", encoding="utf-8")
+    assert git_commit(root=tmp_path) == clean  # a sweep rewrote a table: still clean
+    (tmp_path / "code.py").write_text("x = 2\n", encoding="utf-8")
+    assert git_commit(root=tmp_path) == clean + "+dirty"
+    assert git_commit(root=tmp_path / "nowhere") == "unknown"
 
 
 def test_the_cpu_is_named_by_its_model_where_proc_cpuinfo_has_one(

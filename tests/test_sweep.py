@@ -46,6 +46,11 @@ def test_grid_is_the_product_of_the_values_and_names_its_cells() -> None:
     assert len({c.name for c in cells}) == 4
     # a fixed value takes part in the identity of the cell, though not in its readable name
     assert cell_name({"x": 1, "sleep": 0.0}, ["x"]) != cell_name({"x": 1, "sleep": 1.0}, ["x"])
+    # where the cell keeps its files does not: not in the hash, not in the name
+    here = cell_name({"x": 1, "checkpoint_dir": "/home/a/fer/runs/ck"}, ["x", "checkpoint_dir"])
+    assert here == cell_name({"x": 1, "checkpoint_dir": "/scratch/b/runs/ck"},
+                             ["x", "checkpoint_dir"]) == cell_name({"x": 1}, ["x"])
+    assert here.startswith("x=1__")
 
 
 def test_seed_on_a_notebook_with_seeds_runs_one_seed_per_cell() -> None:

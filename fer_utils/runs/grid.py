@@ -33,6 +33,11 @@ from fer_utils.runs.notebooks import parameters_cell
 #: Parameters that the sweep itself sets; a grid may not give them.
 RESERVED = ("output_dir",)
 
+#: Parameters that say where a cell keeps its files, not what it computes: left out of
+#: the cell's hash and name, so the same cell run from another clone or ``--runs-dir``
+#: keeps its identity (and its committed rows are still recognised as done).
+NOT_HASHED = ("checkpoint_dir",)
+
 
 class GridError(ValueError):
     """A grid that cannot run: unknown parameter, empty list, or a refused value."""
@@ -86,13 +91,14 @@ def _label(value: Any) -> str:
 def cell_name(parameters: dict[str, Any], varying: list[str]) -> str:
     """The folder name of a cell: the varying parameters, readable, and a hash of all.
 
-    The hash covers every parameter (fixed ones too), so two sweeps into the same folder
-    that differ in a fixed value never share a cell.
+    The hash covers every parameter (fixed ones too) but those of :data:`NOT_HASHED`, so
+    two sweeps into the same folder that differ in a fixed value never share a cell.
     """
+    what = {k: v for k, v in parameters.items() if k not in NOT_HASHED}
     digest = hashlib.sha1(
-        json.dumps(parameters, sort_keys=True, default=repr).encode("utf-8")
+        json.dumps(what, sort_keys=True, default=repr).encode("utf-8")
     ).hexdigest()[:8]
-    readable = "_".join(f"{k}={_label(parameters[k])}" for k in varying)
+    readable = "_".join(f"{k}={_label(what[k])}" for k in varying if k in what)
     return f"{readable}__{digest}" if readable else digest
 
 

@@ -242,3 +242,19 @@ def test_the_drivers_list_their_cells_and_refuse_bad_arguments_in_one_line(
         err = capsys.readouterr().err.strip()
         assert exit_info.value.code == 2 and len(err.splitlines()) == 1
         assert f"argument {named}" in err
+
+
+def test_a_relative_runs_dir_is_taken_from_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cells run in the notebook's folder: a relative ``--runs-dir`` must reach them
+    as an absolute path, or their checkpoints land beside the notebook."""
+    from fer_utils.runs.driver import driver_parser, parse_driver_args
+
+    monkeypatch.chdir(tmp_path)
+    parser = driver_parser("x.py", "x", ["e"], "x", ["cpu"], "")
+    args = parse_driver_args(parser, ["--experiments", "e", "--runs-dir", "runs/b",
+                                      "--results", "res"])
+    assert args.runs_dir == tmp_path.resolve() / "runs" / "b"
+    assert args.results == tmp_path.resolve() / "res"
+    assert "--runs-dir runs/b" in args.command  # the command is recorded as typed

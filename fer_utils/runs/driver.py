@@ -51,10 +51,15 @@ def driver_parser(script: str, description: str, experiments: Iterable[str],
 
 def parse_driver_args(parser: DriverParser, argv: list[str] | None) -> argparse.Namespace:
     """Parse and check the common options (``parser.error`` on a bad one); the namespace
-    also holds ``command``, the command line as it is recorded with the results."""
+    also holds ``command``, the command line as it is recorded with the results, and
+    ``runs_dir`` and ``results`` made absolute (relative ones from the current folder)."""
     args = parser.parse_args(argv)
     args.command = shlex.join(["python", f"scripts/{parser.prog}",
                                *(sys.argv[1:] if argv is None else argv)])
+    # relative folders are taken from where the command runs; absolute, because the
+    # cells run in the notebook's own folder and a relative checkpoint folder would
+    # land beside the notebook
+    args.runs_dir, args.results = args.runs_dir.resolve(), args.results.resolve()
     if args.gather_only:
         return args
     if not args.experiments:
